@@ -1,0 +1,16 @@
+# Every third-party dependency, found once, as an imported target.
+# See docs/building.md for the Debian package behind each.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED CONFIG COMPONENTS json filesystem url)
+find_package(tomlplusplus REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(prometheus-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(SOCI REQUIRED COMPONENTS sqlite3)
+find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED)
+if(POLYHOST_BUILD_TESTS)
+  find_package(Catch2 2.13 REQUIRED)
+  include(Catch)
+endif()

@@ -1,0 +1,157 @@
+// Persistence: the one place that talks to the database (SOCI; SQLite now,
+// PostgreSQL in its own issue).
+//
+// Writes go through a bounded queue to a single writer thread that commits each
+// WriteBatch in one transaction together with the source's progress watermark, so
+// a crash or kill -9 loses at most uncommitted batches and a rerun resumes exactly
+// (no duplicates, no loss). Reads (status, book) run synchronously on the caller's
+// thread over their own connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/order_book.h"
+#include "store/db_url.h"
+
+namespace polyhost {
+
+// What one stored orderbook_events row means.
+enum class EventKind : uint8_t {
+  kBook = 1,   // full snapshot of the asset's book (levels_json holds it)
+  kLevel = 2,  // one level set to an absolute size (side, price, size)
+  kTick = 3,   // tick size change (price = new tick size)
+};
+
+// An asset seen for the first time in this process. `key` is the in-process
+// index used by EventRow/StatusRow; the writer maps it to outcomes.id.
+struct NewAsset {
+  uint32_t key;
+  std::string market;
+  std::string asset_id;
+};
+
+struct EventRow {
+  uint32_t asset_key;
+  uint32_t item;        // index of this row within its source line
+  int64_t line;         // 1-based line in the source file
+  int64_t ts_ms;        // venue timestamp (0 when absent)
+  int64_t recv_ts_ms;   // local receive time from an envelope (0 when absent)
+  int64_t seq;          // host sequence number of the asset after this event
+  EventKind kind;
+  Side side;            // kLevel only
+  int64_t price;        // kLevel: level price; kTick: new tick size
+  int64_t size;         // kLevel only
+  std::string levels_json;  // kBook only: {"bids":[["0.5","200"],...],"asks":[...]}
+};
+
+// The latest state of one asset, upserted into market_status.
+struct StatusRow {
+  uint32_t asset_key;
+  int64_t last_update_ts_ms;
+  int64_t seq;
+  int64_t best_bid;  // 0 = none
+  int64_t best_ask;  // 0 = none
+  bool stale;
+  int64_t events;             // events applied to this asset
+  int64_t continuity_breaks;  // times the asset went stale
+};
+
+// A snapshot of one asset's in-memory book.
+struct SnapshotRow {
+  uint32_t asset_key;
+  int64_t ts_ms;
+  int64_t seq;
+  std::string levels_json;
+};
+
+// One transaction's worth of work. The writer applies, in order: new assets,
+// events (skipping lines <= the source's committed line), status, snapshots,
+// then advances the source's committed line to last_line.
+struct WriteBatch {
+  int64_t source_id = 0;  // 0: no source (e.g. snapshot-only batches)
+  int64_t last_line = 0;
+  std::vector<NewAsset> new_assets;
+  std::vector<EventRow> events;
+  std::vector<StatusRow> status;
+  std::vector<SnapshotRow> snapshots;
+};
+
+struct StoreOptions {
+  bool wal = true;
+  size_t queue_batches = 8;  // bounded writer queue (back-pressure when full)
+  bool read_only = false;    // for status/book: never migrate or write
+};
+
+// One row of `polyhost status`.
+struct AssetStatus {
+  std::string market;
+  std::string asset_id;
+  int64_t last_update_ts_ms = 0;
+  int64_t seq = 0;
+  int64_t best_bid = 0;
+  int64_t best_ask = 0;
+  bool stale = false;
+  int64_t events = 0;
+  int64_t continuity_breaks = 0;
+};
+
+// A book rebuilt from the latest snapshot plus later events.
+struct StoredBook {
+  std::string market;
+  std::string asset_id;
+  int64_t seq = 0;
+  int64_t ts_ms = 0;
+  bool stale = false;
+  OrderBook book;
+};
+
+struct StoreStats {
+  int64_t batches = 0;
+  int64_t events_written = 0;
+  int64_t events_skipped = 0;    // already committed by an earlier run
+  int64_t queue_full_waits = 0;  // Submit() had to wait for the writer
+};
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) and migrates to the latest schema version.
+  // Throws StoreError with a clear message (never containing a password).
+  static std::unique_ptr<Store> Open(const DbUrl& url, const StoreOptions& options = {});
+  virtual ~Store() = default;
+
+  virtual int schema_version() = 0;
+
+  // Identifies a replayed file (by absolute path) and returns its id and the last
+  // line already committed for it (0 for a new source).
+  virtual int64_t RegisterSource(std::string_view path, int64_t* committed_line) = 0;
+
+  // Queues a batch for the writer thread; blocks while the queue is full.
+  // Rethrows (as StoreError) a failure of the writer thread.
+  virtual void Submit(WriteBatch batch) = 0;
+  // Waits until every submitted batch is committed; rethrows writer failures.
+  virtual void Flush() = 0;
+  virtual StoreStats stats() const = 0;
+
+  // Reads (synchronous, caller's thread).
+  virtual std::vector<AssetStatus> Status() = 0;
+  virtual std::optional<StoredBook> LoadBook(std::string_view market, std::string_view asset_id) = 0;
+
+  // Writes a snapshot of every asset's book rebuilt from the DB; returns the count.
+  virtual int64_t SnapshotFromStore(int64_t ts_ms) = 0;
+  // Deletes events older than ts_ms that a later snapshot already covers (taking
+  // snapshots first where needed), and superseded snapshots; returns rows deleted.
+  virtual int64_t PruneEventsBefore(int64_t ts_ms) = 0;
+};
+
+}  // namespace polyhost
