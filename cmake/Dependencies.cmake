@@ -1,7 +1,7 @@
 # Every third-party dependency, found once, as an imported target.
 # See docs/building.md for the Debian package behind each.
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED CONFIG COMPONENTS json filesystem url)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json filesystem url)
 find_package(tomlplusplus REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(prometheus-cpp REQUIRED)
