@@ -1,0 +1,116 @@
+// polyhost status [--verbose] [--json]  and  polyhost status-top [--limit N]
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "cli/command.h"
+#include "core/decimal.h"
+
+namespace polyhost {
+namespace {
+
+struct StatusFlags {
+  CommonFlags common;
+  bool verbose = false;
+  bool json = false;
+  int limit = 10;
+  std::string order = "recent";
+};
+
+// Token ids are up to 78 digits: show the head and tail unless --verbose.
+std::string ShortId(const std::string& id, bool verbose) {
+  if (verbose || id.size() <= 16) return id;
+  return id.substr(0, 8) + "…" + id.substr(id.size() - 6);
+}
+
+std::string PriceOrDash(int64_t micros) { return micros == 0 ? "-" : FormatDecimal(micros); }
+
+boost::json::object AssetJson(const AssetStatus& a) {
+  boost::json::object o;
+  o["market"] = a.market;
+  o["asset_id"] = a.asset_id;
+  o["last_update_ts_ms"] = a.last_update_ts_ms;
+  o["seq"] = a.seq;
+  o["best_bid"] = a.best_bid == 0 ? boost::json::value(nullptr) : boost::json::value(FormatDecimal(a.best_bid));
+  o["best_ask"] = a.best_ask == 0 ? boost::json::value(nullptr) : boost::json::value(FormatDecimal(a.best_ask));
+  o["stale"] = a.stale;
+  o["events"] = a.events;
+  o["continuity_breaks"] = a.continuity_breaks;
+  return o;
+}
+
+void PrintTable(const std::vector<AssetStatus>& rows, bool verbose) {
+  std::printf("%-20s %-24s %-25s %9s %9s %9s %10s %7s %s\n", "market", "asset", "last update (UTC)", "bid", "ask",
+              "spread", "events", "breaks", "state");
+  for (const AssetStatus& a : rows) {
+    const std::string spread = (a.best_bid != 0 && a.best_ask != 0) ? FormatDecimal(a.best_ask - a.best_bid) : "-";
+    std::printf("%-20s %-24s %-25s %9s %9s %9s %10lld %7lld %s\n", ShortId(a.market, verbose).c_str(),
+                ShortId(a.asset_id, verbose).c_str(), FormatTimestampMs(a.last_update_ts_ms).c_str(),
+                PriceOrDash(a.best_bid).c_str(), PriceOrDash(a.best_ask).c_str(), spread.c_str(),
+                static_cast<long long>(a.events), static_cast<long long>(a.continuity_breaks),
+                a.stale ? "STALE" : "ok");
+  }
+}
+
+}  // namespace
+
+void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
+  auto flags = std::make_shared<StatusFlags>();
+  CLI::App* status = app.add_subcommand("status", "Per market and asset: last update, best bid/ask, events, stale flag");
+  status->add_flag("--verbose,-v", flags->verbose, "full ids, spreads; engine timings once the engine exists");
+  status->add_flag("--json", flags->json, "machine-readable output");
+  AddCommonFlags(status, &flags->common);
+  registry.Add(status, [flags]() -> int {
+    LoadedConfig loaded = LoadConfigFor(flags->common);
+    auto store = OpenStore(loaded.config, /*read_only=*/true);
+    std::vector<AssetStatus> rows = store->Status();
+    int64_t stale = std::count_if(rows.begin(), rows.end(), [](const AssetStatus& a) { return a.stale; });
+    if (flags->json) {
+      boost::json::array assets;
+      for (const AssetStatus& a : rows) assets.push_back(AssetJson(a));
+      boost::json::object o;
+      o["assets"] = std::move(assets);
+      o["asset_count"] = static_cast<int64_t>(rows.size());
+      o["stale_count"] = stale;
+      std::cout << boost::json::serialize(o) << "\n";
+      return 0;
+    }
+    std::map<std::string, int> markets;
+    for (const AssetStatus& a : rows) ++markets[a.market];
+    std::printf("%zu markets, %zu assets, %lld stale\n", markets.size(), rows.size(), static_cast<long long>(stale));
+    if (!rows.empty()) PrintTable(rows, flags->verbose);
+    return 0;
+  });
+
+  auto top = std::make_shared<StatusFlags>();
+  CLI::App* status_top = app.add_subcommand("status-top", "The most active or most recently updated assets");
+  status_top->add_option("--limit,-n", top->limit, "how many rows")->check(CLI::PositiveNumber);
+  status_top->add_option("--by", top->order, "recent|events")->check(CLI::IsMember({"recent", "events"}));
+  status_top->add_flag("--json", top->json, "machine-readable output");
+  AddCommonFlags(status_top, &top->common);
+  registry.Add(status_top, [top]() -> int {
+    LoadedConfig loaded = LoadConfigFor(top->common);
+    auto store = OpenStore(loaded.config, /*read_only=*/true);
+    std::vector<AssetStatus> rows = store->Status();
+    if (top->order == "events") {
+      std::stable_sort(rows.begin(), rows.end(), [](const AssetStatus& a, const AssetStatus& b) { return a.events > b.events; });
+    } else {
+      std::stable_sort(rows.begin(), rows.end(),
+                       [](const AssetStatus& a, const AssetStatus& b) { return a.last_update_ts_ms > b.last_update_ts_ms; });
+    }
+    if (rows.size() > static_cast<size_t>(top->limit)) rows.resize(static_cast<size_t>(top->limit));
+    if (top->json) {
+      boost::json::array assets;
+      for (const AssetStatus& a : rows) assets.push_back(AssetJson(a));
+      std::cout << boost::json::serialize(assets) << "\n";
+      return 0;
+    }
+    PrintTable(rows, false);
+    return 0;
+  });
+}
+
+}  // namespace polyhost
