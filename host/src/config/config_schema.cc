@@ -1,1 +1,157 @@
-// placeholder: being written
+#include "config/config_schema.h"
+
+#include <array>
+#include <cctype>
+
+#include "core/decimal.h"
+
+namespace polyhost {
+namespace {
+
+// A captureless lambda pointing at one Config member; &c.member picks the
+// ConfigFieldRef alternative, so a member of an unsupported type fails to compile.
+#define POLYHOST_CONFIG_FIELD(member) [](Config& c) -> ConfigFieldRef { return &c.member; }
+
+constexpr int64_t kDayMs = 86'400'000;
+
+// Keep rows grouped by section and in config/default.toml order: `show` and the
+// docs follow it.
+const ConfigKeySpec kSchema[] = {
+    // [polymarket]
+    {.section = "polymarket", .key = "gamma_url", .type = ConfigType::kString,
+     .default_text = "https://gamma-api.polymarket.com", .check = ValueCheck::kHttpUrl,
+     .help = "Gamma REST API: market and event catalog.",
+     .field = POLYHOST_CONFIG_FIELD(polymarket.gamma_url)},
+    {.section = "polymarket", .key = "clob_url", .type = ConfigType::kString,
+     .default_text = "https://clob.polymarket.com", .check = ValueCheck::kHttpUrl,
+     .help = "CLOB REST API: book resync and order placement.",
+     .field = POLYHOST_CONFIG_FIELD(polymarket.clob_url)},
+    {.section = "polymarket", .key = "ws_url", .type = ConfigType::kString,
+     .default_text = "wss://ws-subscriptions-clob.polymarket.com/ws/market",
+     .check = ValueCheck::kWebSocketUrl, .help = "CLOB market-channel websocket.",
+     .field = POLYHOST_CONFIG_FIELD(polymarket.ws_url)},
+
+    // [db]
+    {.section = "db", .key = "url", .type = ConfigType::kString,
+     .default_text = "sqlite:///./polyhost.db", .check = ValueCheck::kDbUrl,
+     .help = "Database URL: sqlite:///./rel.db, sqlite:////abs.db, sqlite:///:memory: "
+             "or postgresql://user:pass@host:5432/db.",
+     .field = POLYHOST_CONFIG_FIELD(db.url)},
+    {.section = "db", .key = "wal", .type = ConfigType::kBool, .default_text = "true",
+     .help = "SQLite: use journal_mode=WAL (ignored by PostgreSQL).",
+     .field = POLYHOST_CONFIG_FIELD(db.wal)},
+
+    // [ingestion]
+    {.section = "ingestion", .key = "buffer_size", .type = ConfigType::kInt,
+     .default_text = "65536", .min = 16, .max = 1 << 30,
+     .help = "Capacity of the queue between feed readers and the book thread, in messages.",
+     .field = POLYHOST_CONFIG_FIELD(ingestion.buffer_size)},
+    {.section = "ingestion", .key = "stale_after_ms", .type = ConfigType::kInt,
+     .default_text = "30000", .min = 1, .max = kDayMs,
+     .help = "A book with no message for this long is flagged stale.",
+     .field = POLYHOST_CONFIG_FIELD(ingestion.stale_after_ms)},
+    {.section = "ingestion", .key = "snapshot_interval_ms", .type = ConfigType::kInt,
+     .default_text = "60000", .min = 0, .max = kDayMs,
+     .help = "Store a full snapshot of every book this often; 0 disables.",
+     .field = POLYHOST_CONFIG_FIELD(ingestion.snapshot_interval_ms)},
+    {.section = "ingestion", .key = "prune_keep_ms", .type = ConfigType::kInt,
+     .default_text = "86400000", .min = 0, .max = 3650 * kDayMs,
+     .help = "Delete stored events older than this; 0 keeps everything.",
+     .field = POLYHOST_CONFIG_FIELD(ingestion.prune_keep_ms)},
+
+    // [strategy]
+    {.section = "strategy", .key = "dutchbook", .type = ConfigType::kBool,
+     .default_text = "true", .help = "Enable the dutchbook plugin (buy every outcome below 1).",
+     .field = POLYHOST_CONFIG_FIELD(strategy.dutchbook)},
+    {.section = "strategy", .key = "spread", .type = ConfigType::kBool,
+     .default_text = "true", .help = "Enable the spread (market-making) plugin.",
+     .field = POLYHOST_CONFIG_FIELD(strategy.spread)},
+
+    // [thresholds]
+    {.section = "thresholds", .key = "min_profit_usdc", .type = ConfigType::kDecimal,
+     .default_text = "0.02", .min = 0, .max = 1000 * kMicrosPerUnit,
+     .help = "Smallest expected profit, in USDC, for which a plan is submitted.",
+     .field = POLYHOST_CONFIG_FIELD(thresholds.min_profit_micros)},
+
+    // [relayer]
+    {.section = "relayer", .key = "type", .type = ConfigType::kString,
+     .default_text = "fake", .choices = "fake|paper|real",
+     .help = "fake: fill instantly in memory; paper: simulate fills against live books; "
+             "real: sign and send orders to the CLOB.",
+     .field = POLYHOST_CONFIG_FIELD(relayer.type)},
+    {.section = "relayer", .key = "dry_run", .type = ConfigType::kBool,
+     .default_text = "true", .help = "Gate and log orders but never send them.",
+     .field = POLYHOST_CONFIG_FIELD(relayer.dry_run)},
+    {.section = "relayer", .key = "private_key", .type = ConfigType::kString,
+     .default_text = "", .check = ValueCheck::kPrivateKey, .secret = true,
+     .help = "Signing key for the real relayer (64 hex digits); keep it in "
+             "secrets.local.toml or POLYHOST_RELAYER_PRIVATE_KEY.",
+     .field = POLYHOST_CONFIG_FIELD(relayer.private_key)},
+    {.section = "relayer", .key = "funder", .type = ConfigType::kString,
+     .default_text = "", .check = ValueCheck::kAddress,
+     .help = "Proxy-wallet address that holds the funds; empty = the signer's address.",
+     .field = POLYHOST_CONFIG_FIELD(relayer.funder)},
+
+    // [plugins]
+    {.section = "plugins", .key = "dirs", .type = ConfigType::kStringList,
+     .default_text = "build/release/plugins,/usr/local/lib/polyhost/plugins",
+     .help = "Directories searched for plugin libraries, in order; relative paths are "
+             "relative to the current directory.",
+     .field = POLYHOST_CONFIG_FIELD(plugins.dirs)},
+
+    // [log]
+    {.section = "log", .key = "level", .type = ConfigType::kString, .default_text = "info",
+     .choices = "trace|debug|info|warn|error|critical|off",
+     .help = "Minimum level logged.", .field = POLYHOST_CONFIG_FIELD(log.level)},
+    {.section = "log", .key = "format", .type = ConfigType::kString, .default_text = "json",
+     .choices = "json|text", .help = "json: one object per line; text: for people.",
+     .field = POLYHOST_CONFIG_FIELD(log.format)},
+};
+
+#undef POLYHOST_CONFIG_FIELD
+
+constexpr std::array<std::string_view, 8> kSections = {
+    "polymarket", "db", "ingestion", "strategy", "thresholds", "relayer", "plugins", "log"};
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+const char* ConfigTypeName(ConfigType type) {
+  switch (type) {
+    case ConfigType::kBool: return "boolean";
+    case ConfigType::kInt: return "integer";
+    case ConfigType::kString: return "string";
+    case ConfigType::kDecimal: return "decimal";
+    case ConfigType::kStringList: return "array of strings";
+  }
+  return "value";
+}
+
+std::string ConfigKeySpec::name() const {
+  std::string out(section);
+  out += '.';
+  out += key;
+  return out;
+}
+
+std::string ConfigKeySpec::env_name() const {
+  return "POLYHOST_" + Upper(section) + "_" + Upper(key);
+}
+
+std::span<const ConfigKeySpec> ConfigSchema() { return kSchema; }
+
+std::span<const std::string_view> ConfigSections() { return kSections; }
+
+const ConfigKeySpec* FindConfigKey(std::string_view section, std::string_view key) {
+  for (const ConfigKeySpec& spec : kSchema) {
+    if (spec.section == section && spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace polyhost

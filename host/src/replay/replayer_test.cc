@@ -1,1 +1,1 @@
-// placeholder: being written
+// Replayer end-to-end tests live in tests/replay (they need the store).

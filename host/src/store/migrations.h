@@ -1,0 +1,41 @@
+// Versioned schema migrations (docs/schema.md, "Migration policy").
+//
+// A migration is (version, description, sql). Versions start at 1 and increase
+// by one; a released migration is never edited, only followed by a new one. Each
+// is applied in its own transaction together with its schema_version row, so a
+// crash leaves the database at a whole version.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace soci {
+class session;
+}
+
+namespace polyhost {
+
+struct Migration {
+  int version;
+  std::string_view description;
+  std::string_view sql;  // one or more statements (SQLite dialect)
+};
+
+// Every SQLite migration this build knows, in order.
+std::span<const Migration> SqliteMigrations();
+
+// The version SqliteMigrations() ends at.
+int LatestSqliteSchemaVersion();
+
+// The database's schema version: MAX(schema_version.version), or 0 when the
+// database has no schema_version table (a new, empty database).
+int CurrentSchemaVersion(soci::session& sql);
+
+// Applies the migrations of `migrations` newer than the database, in order, each
+// in its own IMMEDIATE transaction (so concurrent openers serialise and skip what
+// another already applied). Throws StoreError when the database is newer than the
+// last migration given, or when a migration fails (naming its version).
+// Returns the resulting schema version.
+int ApplyMigrations(soci::session& sql, std::span<const Migration> migrations);
+
+}  // namespace polyhost
