@@ -1,1 +1,242 @@
-// placeholder: being written
+#include "store/migrations.h"
+
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <chrono>
+#include <string>
+
+#include "store/store.h"
+
+namespace polyhost {
+namespace {
+
+// All prices and sizes are INTEGER micro-units (1e-6); times are INTEGER
+// milliseconds since the Unix epoch unless the column name says _us. STRICT
+// tables make SQLite refuse a value of the wrong type (and there is no REAL
+// column anywhere). docs/schema.md documents every column.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE markets (
+  condition_id          TEXT PRIMARY KEY NOT NULL,
+  question              TEXT NOT NULL DEFAULT '',
+  slug                  TEXT NOT NULL DEFAULT '',
+  event_id              TEXT NOT NULL DEFAULT '',
+  neg_risk              INTEGER NOT NULL DEFAULT 0 CHECK (neg_risk IN (0, 1)),
+  tick_size_micros      INTEGER NOT NULL DEFAULT 0,
+  min_order_size_micros INTEGER NOT NULL DEFAULT 0,
+  end_date_ms           INTEGER NOT NULL DEFAULT 0,
+  active                INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+  closed                INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1)),
+  updated_ms            INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE outcomes (
+  id       INTEGER PRIMARY KEY,
+  market   TEXT NOT NULL,
+  asset_id TEXT NOT NULL,
+  outcome  TEXT NOT NULL DEFAULT '',
+  UNIQUE (market, asset_id)
+) STRICT;
+
+CREATE TABLE sources (
+  id             INTEGER PRIMARY KEY,
+  path           TEXT NOT NULL UNIQUE,
+  committed_line INTEGER NOT NULL DEFAULT 0,
+  first_seen_ms  INTEGER NOT NULL,
+  updated_ms     INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE orderbook_events (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER REFERENCES sources (id),
+  line        INTEGER NOT NULL,
+  item        INTEGER NOT NULL,
+  outcome_id  INTEGER NOT NULL REFERENCES outcomes (id),
+  ts_ms       INTEGER NOT NULL,
+  recv_ts_ms  INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  kind        INTEGER NOT NULL,
+  side        INTEGER,
+  price       INTEGER,
+  size        INTEGER,
+  levels_json TEXT,
+  UNIQUE (source_id, line, item)
+) STRICT;
+CREATE INDEX orderbook_events_by_outcome ON orderbook_events (outcome_id, id);
+
+CREATE TABLE orderbook_snapshots (
+  id              INTEGER PRIMARY KEY,
+  outcome_id      INTEGER NOT NULL REFERENCES outcomes (id),
+  ts_ms           INTEGER NOT NULL,
+  seq             INTEGER NOT NULL,
+  event_watermark INTEGER NOT NULL,
+  levels_json     TEXT NOT NULL
+) STRICT;
+CREATE INDEX orderbook_snapshots_by_outcome ON orderbook_snapshots (outcome_id, event_watermark);
+
+CREATE TABLE market_status (
+  outcome_id        INTEGER PRIMARY KEY REFERENCES outcomes (id),
+  last_update_ts_ms INTEGER NOT NULL,
+  seq               INTEGER NOT NULL,
+  best_bid          INTEGER NOT NULL,
+  best_ask          INTEGER NOT NULL,
+  stale             INTEGER NOT NULL CHECK (stale IN (0, 1)),
+  events            INTEGER NOT NULL,
+  continuity_breaks INTEGER NOT NULL,
+  updated_ms        INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE orders (
+  id                  INTEGER PRIMARY KEY,
+  plan_id             TEXT NOT NULL,
+  plugin              TEXT NOT NULL,
+  leg                 INTEGER NOT NULL DEFAULT 0,
+  outcome_id          INTEGER NOT NULL REFERENCES outcomes (id),
+  side                INTEGER NOT NULL CHECK (side IN (0, 1)),
+  price_micros        INTEGER NOT NULL,
+  size_micros         INTEGER NOT NULL,
+  tif                 TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  relayer             TEXT NOT NULL DEFAULT '',
+  dry_run             INTEGER NOT NULL DEFAULT 1 CHECK (dry_run IN (0, 1)),
+  venue_order_id      TEXT,
+  filled_size_micros  INTEGER NOT NULL DEFAULT 0,
+  error               TEXT NOT NULL DEFAULT '',
+  created_ts_ms       INTEGER NOT NULL,
+  updated_ts_ms       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX orders_by_plan ON orders (plan_id, leg);
+CREATE UNIQUE INDEX orders_by_venue_id ON orders (venue_order_id) WHERE venue_order_id IS NOT NULL;
+CREATE INDEX orders_by_created ON orders (created_ts_ms);
+
+CREATE TABLE fills (
+  id             INTEGER PRIMARY KEY,
+  order_id       INTEGER NOT NULL REFERENCES orders (id),
+  venue_trade_id TEXT,
+  price_micros   INTEGER NOT NULL,
+  size_micros    INTEGER NOT NULL,
+  fee_micros     INTEGER NOT NULL DEFAULT 0,
+  ts_ms          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX fills_by_order ON fills (order_id);
+CREATE UNIQUE INDEX fills_by_venue_trade ON fills (order_id, venue_trade_id) WHERE venue_trade_id IS NOT NULL;
+
+CREATE TABLE exec_audit (
+  id               INTEGER PRIMARY KEY,
+  plan_id          TEXT NOT NULL,
+  plugin           TEXT NOT NULL,
+  decision         TEXT NOT NULL,
+  reason           TEXT NOT NULL DEFAULT '',
+  legs_json        TEXT NOT NULL DEFAULT '[]',
+  event_to_plan_us INTEGER,
+  plan_to_ack_us   INTEGER,
+  ts_ms            INTEGER NOT NULL
+) STRICT;
+CREATE INDEX exec_audit_by_plan ON exec_audit (plan_id);
+CREATE INDEX exec_audit_by_ts ON exec_audit (ts_ms);
+)sql";
+
+constexpr Migration kSqliteMigrations[] = {
+    {1, "market data: markets, outcomes, sources, orderbook events/snapshots, market_status", kV1},
+    {2, "execution: orders, fills, exec_audit", kV2},
+};
+
+sqlite_api::sqlite3* RawHandle(soci::session& sql) {
+  auto* backend = dynamic_cast<soci::sqlite3_session_backend*>(sql.get_backend());
+  if (backend == nullptr) throw StoreError("internal error: migrations need a SQLite session");
+  return backend->conn_;
+}
+
+// Runs one or more statements; throws StoreError with `what` and SQLite's message.
+void Exec(sqlite_api::sqlite3* db, std::string_view sql_text, const std::string& what) {
+  char* message = nullptr;
+  const std::string text(sql_text);
+  const int rc = sqlite_api::sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string reason = message != nullptr ? message : sqlite_api::sqlite3_errstr(rc);
+    sqlite_api::sqlite3_free(message);
+    throw StoreError(what + ": " + reason);
+  }
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() { return kSqliteMigrations; }
+
+int LatestSqliteSchemaVersion() { return kSqliteMigrations[std::size(kSqliteMigrations) - 1].version; }
+
+int CurrentSchemaVersion(soci::session& sql) {
+  try {
+    int tables = 0;
+    sql << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        soci::into(tables);
+    if (tables == 0) return 0;
+    int version = 0;
+    sql << "SELECT coalesce(max(version), 0) FROM schema_version", soci::into(version);
+    return version;
+  } catch (const soci::soci_error& e) {
+    throw StoreError(std::string("cannot read the schema version: ") + e.what());
+  }
+}
+
+int ApplyMigrations(soci::session& sql, std::span<const Migration> migrations) {
+  sqlite_api::sqlite3* db = RawHandle(sql);
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+  Exec(db,
+       "CREATE TABLE IF NOT EXISTS schema_version ("
+       " version INTEGER PRIMARY KEY,"
+       " applied_at_ms INTEGER NOT NULL,"
+       " description TEXT NOT NULL) STRICT",
+       "cannot create the schema_version table");
+  int current = CurrentSchemaVersion(sql);
+  if (current > known) {
+    throw StoreError("database schema version " + std::to_string(current) +
+                     " is newer than this build of polyhost supports (" + std::to_string(known) +
+                     "); use a newer polyhost");
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    const std::string what = "migration " + std::to_string(m.version) + " (" + std::string(m.description) + ")";
+    Exec(db, "BEGIN IMMEDIATE", what + ": cannot begin");
+    try {
+      // Another process may have migrated while we waited for the lock.
+      const int now_version = CurrentSchemaVersion(sql);
+      if (now_version >= m.version) {
+        Exec(db, "COMMIT", what);
+        current = now_version;
+        continue;
+      }
+      if (now_version != m.version - 1) {
+        throw StoreError(what + ": database is at version " + std::to_string(now_version) +
+                         ", expected " + std::to_string(m.version - 1));
+      }
+      Exec(db, m.sql, what + " failed");
+      const int version = m.version;
+      const long long now = NowMs();
+      const std::string description(m.description);
+      sql << "INSERT INTO schema_version (version, applied_at_ms, description) VALUES (:v, :t, :d)",
+          soci::use(version), soci::use(now), soci::use(description);
+      Exec(db, "COMMIT", what + ": cannot commit");
+      current = m.version;
+    } catch (const soci::soci_error& e) {
+      sqlite_api::sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw StoreError(what + " failed: " + e.what());
+    } catch (...) {
+      if (!sqlite_api::sqlite3_get_autocommit(db)) {
+        sqlite_api::sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+      throw;
+    }
+  }
+  return current;
+}
+
+}  // namespace polyhost
