@@ -1,1 +1,17 @@
-// placeholder: being written
+#include "store/store.h"
+
+#include "store/sqlite_store.h"
+
+namespace polyhost {
+
+std::unique_ptr<Store> Store::Open(const DbUrl& url, const StoreOptions& options) {
+  switch (url.backend) {
+    case DbUrl::Backend::kSqlite:
+      return OpenSqliteStore(url, options);
+    case DbUrl::Backend::kPostgres:
+      throw StoreError("PostgreSQL storage is not available in this build yet (issue #8); use a sqlite:/// URL");
+  }
+  throw StoreError("unknown database backend for " + url.redacted);
+}
+
+}  // namespace polyhost

@@ -86,6 +86,7 @@ struct StoreOptions {
   bool wal = true;
   size_t queue_batches = 8;  // bounded writer queue (back-pressure when full)
   bool read_only = false;    // for status/book: never migrate or write
+  int busy_timeout_ms = 30000;  // how long to wait for another process's write lock
 };
 
 // One row of `polyhost status`.
