@@ -1,0 +1,88 @@
+// Where accepted orders go. Three implementations share this interface:
+// `fake` (acknowledges, fills nothing unless told), `paper` (simulated fills
+// against the replayed book) and, in its own issue, `real` (signed CLOB orders).
+//
+// Thread: strategy thread. Simulated relayers report synchronously through the
+// listener, inside Submit()/OnBook()/OnTrade().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "book/order_book.h"
+#include "exec/plan.h"
+
+namespace polyhost {
+
+struct Order {
+  int64_t order_id = 0;  // host-assigned
+  int64_t plan_id = 0;
+  std::string plugin;
+  PlanLeg leg;
+};
+
+enum class OrderState : uint8_t { kAcked, kRejected, kPartiallyFilled, kFilled, kCancelled };
+const char* OrderStateName(OrderState state);
+
+struct OrderUpdate {
+  int64_t order_id = 0;
+  OrderState state = OrderState::kAcked;
+  int64_t filled = 0;     // cumulative filled size, micro-units
+  int64_t remaining = 0;  // open size left
+  std::string reason;     // for rejects and cancels
+};
+
+struct Fill {
+  int64_t order_id = 0;
+  int64_t price = 0;
+  int64_t size = 0;
+  int64_t fee_micros = 0;
+  bool maker = false;  // true when a resting order was filled
+};
+
+class RelayerListener {
+ public:
+  virtual ~RelayerListener() = default;
+  virtual void OnOrderUpdate(const OrderUpdate& update) = 0;
+  virtual void OnFill(const Fill& fill) = 0;
+};
+
+class Relayer {
+ public:
+  virtual ~Relayer() = default;
+  virtual std::string_view name() const = 0;
+  virtual void SetListener(RelayerListener* listener) { listener_ = listener; }
+  virtual void Submit(const Order& order) = 0;
+  virtual void Cancel(int64_t order_id) = 0;
+  // Market data, for simulated relayers. `book` must outlive the relayer (the
+  // book engine's books do): paper keeps a pointer rather than a copy.
+  virtual void OnBook(std::string_view asset_id, const OrderBook& book) {}
+  virtual void OnTrade(std::string_view asset_id, int64_t price, int64_t size) {}
+
+ protected:
+  RelayerListener* listener_ = nullptr;
+};
+
+// Fee in micro-USDC for `size` at `price`: rate_bps/1e4 · p · (1 − p) · size,
+// rounded up. The venue charges fees proportional to p·(1−p).
+int64_t FeeMicros(int64_t price, int64_t size, int64_t fee_rate_bps);
+
+// fake: every order is acknowledged and rests; nothing fills unless FillForTest().
+std::unique_ptr<Relayer> MakeFakeRelayer();
+
+struct PaperOptions {
+  int64_t taker_fee_bps = 0;
+  int64_t maker_fee_bps = 0;
+};
+// paper: marketable orders take the book's liquidity level by level (IOC/FOK
+// semantics honoured, partial fills); resting orders fill when later book levels
+// or trades cross their price. See docs/paper-trading.md.
+std::unique_ptr<Relayer> MakePaperRelayer(PaperOptions options = {});
+
+// Builds the relayer named by [relayer] type ("fake" or "paper"). "real" throws
+// std::runtime_error: the signed CLOB relayer is not in this build yet.
+std::unique_ptr<Relayer> MakeRelayer(std::string_view type, PaperOptions options = {});
+
+}  // namespace polyhost
