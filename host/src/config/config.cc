@@ -409,6 +409,10 @@ std::string CheckShape(const ConfigKeySpec& spec, const std::string& text) {
   return "";
 }
 
+// A malformed private key is only a warning: `config show` must work with a
+// placeholder key, and the real relayer validates the key before signing.
+bool IsAdvisory(ValueCheck check) { return check == ValueCheck::kPrivateKey; }
+
 // Range, allowed values and shape; returns "" when the value is acceptable.
 std::string CheckValue(const ConfigKeySpec& spec, const Value& value) {
   if (const auto* number = std::get_if<int64_t>(&value)) {
@@ -422,7 +426,7 @@ std::string CheckValue(const ConfigKeySpec& spec, const Value& value) {
     if (!spec.choices.empty() && !IsOneOf(*text, spec.choices)) {
       return Shown(spec, *text) + " is not one of: " + JoinChoices(spec.choices);
     }
-    return CheckShape(spec, *text);
+    return IsAdvisory(spec.check) ? "" : CheckShape(spec, *text);
   }
   return "";
 }
@@ -475,7 +479,8 @@ PluginSetting PluginSettingFromNode(const toml::node& node) {
       break;
     default: {
       std::ostringstream text;
-      text << toml::toml_formatter(node);
+      // Without literal strings, so arrays read ["a", "b"] rather than ['a', 'b'].
+      text << toml::toml_formatter(node, toml::format_flags::allow_unicode_strings);
       setting.type = node.is_array() ? PluginValueType::kArray : PluginValueType::kDateTime;
       setting.text = text.str();
       break;
@@ -621,6 +626,20 @@ class Loader {
       }
       ApplyText(*spec, text, kCommandLine, where);
       if (spec->secret && !text.empty()) WarnSecretOnCommandLine(name);
+    }
+  }
+
+  // Advisory checks run once on the merged result, naming the layer that set
+  // the value.
+  void WarnAboutAdvisoryChecks() {
+    for (const ConfigKeySpec& spec : ConfigSchema()) {
+      if (!IsAdvisory(spec.check)) continue;
+      const auto* text = std::get_if<std::string*>(&spec.field(out_->config));
+      if (text == nullptr) continue;
+      const std::string reason = CheckShape(spec, **text);
+      if (reason.empty()) continue;
+      out_->warnings.push_back("'" + spec.name() + "' (set by " + out_->source_of[spec.name()] + "): " +
+                               reason + "; the real relayer will refuse it");
     }
   }
 
@@ -1043,6 +1062,7 @@ LoadedConfig LoadConfig(const ConfigLoadOptions& options) {
   loader.ApplyEnvironment(options.environ != nullptr ? options.environ : ::environ);
   loader.ApplyOverrides(options.overrides);
   loader.ThrowIfProblems();
+  loader.WarnAboutAdvisoryChecks();
   return loaded;
 }
 

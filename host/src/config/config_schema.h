@@ -36,7 +36,7 @@ enum class ValueCheck : uint8_t {
   kHttpUrl,       // http:// or https://
   kWebSocketUrl,  // ws:// or wss://
   kDbUrl,         // sqlite:// or postgresql:// (store/db_url.h parses the rest)
-  kPrivateKey,    // 64 hex digits, optionally 0x-prefixed
+  kPrivateKey,    // 64 hex digits, optionally 0x-prefixed; a warning, not an error
   kAddress,       // 0x + 40 hex digits
 };
 

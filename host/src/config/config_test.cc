@@ -365,12 +365,28 @@ TEST_CASE("secrets never appear in show output or errors") {
     const std::string unset = RenderConfigShow(LoadConfig(Options(TempDir())), true);
     CHECK_THAT(unset, Contains("\"private_key\": \"\""));
   }
-  SECTION("errors say <redacted>") {
+  SECTION("a malformed key is a warning that says <redacted>") {
+    // Not an error: `config show` must work with a placeholder key.
     dir.Write("config/secrets.local.toml", "[relayer]\nprivate_key = \"0xSECRETSECRET\"\n");
+    LoadedConfig loaded = LoadConfig(Options(dir));
+    REQUIRE(loaded.warnings.size() == 1);
+    CHECK_THAT(loaded.warnings[0], Contains("'relayer.private_key' (set by "));
+    CHECK_THAT(loaded.warnings[0], Contains("secrets.local.toml): <redacted> is not 64 hex digits"));
+    CHECK_THAT(loaded.warnings[0], !Contains("SECRET"));
+
     const Env env{"POLYHOST_RELAYER_PRIVATE_KEY=0xALSOSECRET"};
-    const std::string error = LoadError(Options(dir, env));
-    CHECK_THAT(error, Contains("secrets.local.toml:2: 'relayer.private_key': <redacted> is not 64 hex digits"));
-    CHECK_THAT(error, Contains("env POLYHOST_RELAYER_PRIVATE_KEY: 'relayer.private_key': <redacted>"));
+    loaded = LoadConfig(Options(dir, env));
+    REQUIRE(loaded.warnings.size() == 1);
+    CHECK_THAT(loaded.warnings[0], Contains("(set by env POLYHOST_RELAYER_PRIVATE_KEY): <redacted>"));
+    CHECK_THAT(loaded.warnings[0], !Contains("SECRET"));
+  }
+  SECTION("errors in a file holding a secret do not quote it") {
+    dir.Write("config/secrets.local.toml",
+              "[relayer]\nprivate_key = \"0xSECRET\"\ntype = \"bogus\"\nprivate_kye = \"0xSECRET\"\n");
+    const std::string error = LoadError(Options(dir));
+    CHECK_THAT(error, Contains("secrets.local.toml:3: 'relayer.type': \"bogus\" is not one of"));
+    CHECK_THAT(error, Contains("secrets.local.toml:4: unknown key 'relayer.private_kye' "
+                               "(did you mean 'relayer.private_key'?)"));
     CHECK_THAT(error, !Contains("SECRET"));
   }
   SECTION("syntax errors in the secrets file withhold details") {
@@ -438,7 +454,7 @@ TEST_CASE("[plugin.<name>] sections pass through with provenance") {
   CHECK(spread.at("ratio") == PluginSetting{PluginValueType::kFloat, "0.5"});
   CHECK(spread.at("label") == PluginSetting{PluginValueType::kString, "override"});
   CHECK(spread.at("enabled") == PluginSetting{PluginValueType::kBool, "true"});
-  CHECK(spread.at("assets").type == PluginValueType::kArray);
+  CHECK(spread.at("assets") == PluginSetting{PluginValueType::kArray, "[ \"a\", \"b\" ]"});
   CHECK(spread.at("limits.max") == PluginSetting{PluginValueType::kInteger, "3"});
   CHECK(sections.at("empty").empty());
   CHECK(sections.at("new_one").at("flag") == PluginSetting{PluginValueType::kBool, "true"});

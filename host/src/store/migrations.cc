@@ -144,9 +144,9 @@ constexpr Migration kSqliteMigrations[] = {
 };
 
 sqlite_api::sqlite3* RawHandle(soci::session& sql) {
-  auto* backend = dynamic_cast<soci::sqlite3_session_backend*>(sql.get_backend());
-  if (backend == nullptr) throw StoreError("internal error: migrations need a SQLite session");
-  return backend->conn_;
+  // The sqlite3 backend's typeinfo is not exported, so no dynamic_cast: check the name.
+  if (sql.get_backend_name() != "sqlite3") throw StoreError("internal error: migrations need a SQLite session");
+  return static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
 }
 
 // Runs one or more statements; throws StoreError with `what` and SQLite's message.
