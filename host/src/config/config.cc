@@ -497,7 +497,7 @@ void FlattenTable(const toml::table& table, const std::string& prefix, Emit&& em
     if (const toml::table* nested = node.as_table()) {
       FlattenTable(*nested, dotted, emit);
     } else {
-      emit(dotted, key.source().begin.line, node);
+      emit(dotted, node);
     }
   }
 }
@@ -634,7 +634,8 @@ class Loader {
   void WarnAboutAdvisoryChecks() {
     for (const ConfigKeySpec& spec : ConfigSchema()) {
       if (!IsAdvisory(spec.check)) continue;
-      const auto* text = std::get_if<std::string*>(&spec.field(out_->config));
+      const ConfigFieldRef field = spec.field(out_->config);
+      const auto* text = std::get_if<std::string*>(&field);
       if (text == nullptr) continue;
       const std::string reason = CheckShape(spec, **text);
       if (reason.empty()) continue;
@@ -751,7 +752,7 @@ class Loader {
         continue;
       }
       out_->config.plugin_sections[name];  // an empty section still enables its name
-      FlattenTable(*table, "", [&](const std::string& key, int, const toml::node& value) {
+      FlattenTable(*table, "", [&](const std::string& key, const toml::node& value) {
         PluginSetting setting = PluginSettingFromNode(value);
         saw_secret |= LooksSecret(key) && !setting.text.empty();
         SetPlugin(name, key, std::move(setting), layer);

@@ -155,12 +155,15 @@ class BookLoader {
                 " WHERE outcome_id = ?1 AND id > ?2 AND id <= ?3 ORDER BY id",
                 false) {}
 
+  enum class Result { kEmpty, kSnapshotOnly, kEvents };
+
   // Replaces out->book and sets out->seq/ts_ms from the last snapshot or event
-  // applied (events with id <= upto only). Returns false when the outcome has
-  // neither (out->book is then empty).
-  bool Rebuild(int64_t outcome_id, int64_t upto, StoredBook* out) {
+  // applied (events with id <= upto only). kEmpty: the outcome has neither (the
+  // book is then empty and seq/ts_ms untouched).
+  Result Rebuild(int64_t outcome_id, int64_t upto, StoredBook* out) {
     out->book = OrderBook();
     bool any = false;
+    bool events = false;
     int64_t from = 0;
     snapshot_.Reset();
     snapshot_.Int(1, outcome_id);
@@ -180,7 +183,7 @@ class BookLoader {
     events_.Int(3, upto);
     try {
       while (events_.Step("cannot read orderbook_events")) {
-        any = true;
+        events = true;
         const int64_t id = events_.ColInt(0);
         out->ts_ms = events_.ColInt(1);
         out->seq = events_.ColInt(2);
@@ -209,7 +212,7 @@ class BookLoader {
       throw;
     }
     events_.Reset();
-    return any;
+    return events ? Result::kEvents : any ? Result::kSnapshotOnly : Result::kEmpty;
   }
 
  private:
@@ -799,13 +802,17 @@ std::optional<StoredBook> SqliteStore::LoadBook(std::string_view market, std::st
     out.market = std::string(market);
     out.asset_id = std::string(asset_id);
     BookLoader loader(db);
-    const bool any = loader.Rebuild(outcome_id, std::numeric_limits<int64_t>::max(), &out);
+    const BookLoader::Result r = loader.Rebuild(outcome_id, std::numeric_limits<int64_t>::max(), &out);
 
     Stmt status(db, "SELECT seq, last_update_ts_ms, stale FROM market_status WHERE outcome_id = ?1", false);
     status.Int(1, outcome_id);
     if (status.Step("cannot read market_status")) {
       out.stale = status.ColInt(2) != 0;
-      if (!any) {
+      // ts_ms is the time of the book's last change: a snapshot row carries the
+      // time it was taken, so when nothing followed it prefer the status row's
+      // last update if that describes the same state.
+      if (r == BookLoader::Result::kEmpty ||
+          (r == BookLoader::Result::kSnapshotOnly && status.ColInt(0) == out.seq)) {
         out.seq = status.ColInt(0);
         out.ts_ms = status.ColInt(1);
       }
@@ -834,7 +841,7 @@ int64_t SqliteStore::SnapshotFromStore(int64_t ts_ms) {
   BookLoader loader(db);
   StoredBook book;
   for (int64_t id : ids) {
-    if (!loader.Rebuild(id, watermark, &book)) continue;
+    if (loader.Rebuild(id, watermark, &book) == BookLoader::Result::kEmpty) continue;
     InsertSnapshot(id, ts_ms, book.seq, watermark, book.book);
     ++written;
   }
@@ -880,7 +887,7 @@ int64_t SqliteStore::PruneEventsBefore(int64_t ts_ms) {
     uncovered.Step("cannot read orderbook_events");
     const bool needs_snapshot = uncovered.ColInt(0) != 0;
     uncovered.Reset();
-    if (needs_snapshot && loader.Rebuild(id, max_id, &book)) {
+    if (needs_snapshot && loader.Rebuild(id, max_id, &book) != BookLoader::Result::kEmpty) {
       InsertSnapshot(id, book.ts_ms, book.seq, max_id, book.book);
       covered = max_id;
     }

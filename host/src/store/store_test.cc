@@ -1,9 +1,798 @@
 #include "store/store.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// soci-sqlite3.h includes <sqlite3.h> inside namespace sqlite_api, so it comes
+// first and the SQLite API is used through that namespace.
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
 #include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/decimal.h"
+#include "store/levels_json.h"
+#include "store/migrations.h"
 
 namespace polyhost {
 namespace {
-TEST_CASE("placeholder", "[store]") { CHECK(true); }
+
+namespace fs = std::filesystem;
+using namespace sqlite_api;  // NOLINT(build/namespaces)
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() /
+            ("polyhost-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+  // sqlite:///<absolute path> -> four slashes.
+  DbUrl Url(const std::string& name) const { return ParseDbUrl("sqlite:///" + File(name)); }
+
+ private:
+  fs::path path_;
+};
+
+// Direct SQLite access for checking what the store wrote.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  int64_t Int(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return v;
+  }
+  std::string Text(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    std::string v;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
+      v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    return v;
+  }
+  std::vector<std::vector<int64_t>> Ints(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    std::vector<std::vector<int64_t>> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out.emplace_back();
+      for (int c = 0; c < sqlite3_column_count(s); ++c) out.back().push_back(sqlite3_column_int64(s, c));
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+  // Every row of a query as text, one line per row.
+  std::string Dump(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    std::string out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        const unsigned char* t = sqlite3_column_text(s, c);
+        out += t == nullptr ? "NULL" : reinterpret_cast<const char*>(t);
+        out += '|';
+      }
+      out += '\n';
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    INFO(sql << ": " << (err ? err : ""));
+    sqlite3_free(err);
+    REQUIRE(rc == SQLITE_OK);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+void ApplyLevelsJson(const std::string& json, OrderBook* book) {
+  std::vector<Level> bids, asks;
+  int64_t tick = 0;
+  REQUIRE(DecodeLevelsJson(json, &bids, &asks, &tick));
+  book->ApplySnapshot(bids, asks);
+  if (tick != 0) book->set_tick_size(tick);
+}
+
+// An outcome's book from its events with id <= upto alone (no snapshots).
+OrderBook RebuildFromEvents(RawDb& db, int64_t outcome_id, int64_t upto) {
+  OrderBook book;
+  const std::string where = " FROM orderbook_events WHERE outcome_id = " + std::to_string(outcome_id) +
+                            " AND id <= " + std::to_string(upto) + " ORDER BY id";
+  for (const auto& e : db.Ints("SELECT id, kind, coalesce(side, -1), coalesce(price, 0), coalesce(size, 0)" + where)) {
+    switch (e[1]) {
+      case 1:
+        ApplyLevelsJson(db.Text("SELECT levels_json FROM orderbook_events WHERE id = " + std::to_string(e[0])), &book);
+        break;
+      case 2:
+        book.ApplyLevel(e[2] == 0 ? Side::kBid : Side::kAsk, e[3], e[4]);
+        break;
+      case 3:
+        book.set_tick_size(e[3]);
+        break;
+      default:
+        FAIL("bad kind " << e[1]);
+    }
+  }
+  return book;
+}
+
+std::string StoreErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const StoreError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A deterministic feed shaped like the book engine's output: the first event of
+// an asset is a book, then level changes, occasional tick changes and resets;
+// snapshots every `snapshot_every` lines (deliberately not at batch ends).
+struct FeedOptions {
+  int lines = 1000;
+  int lines_per_batch = 100;
+  uint32_t assets = 4;
+  int snapshot_every = 0;
+  int64_t ts0 = 1'700'000'000'000;
+  uint64_t seed = 42;
+};
+
+struct Feed {
+  std::vector<WriteBatch> batches;
+  std::vector<std::string> markets, asset_ids;
+  std::vector<OrderBook> books;  // after the last line
+  std::vector<int64_t> seq, ts;
+  int64_t events = 0;
+  int64_t snapshots = 0;
+};
+
+Feed MakeFeed(const FeedOptions& o) {
+  uint64_t rng = o.seed;
+  auto next = [&rng] {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(rng >> 33);
+  };
+  Feed f;
+  f.books.resize(o.assets);
+  f.seq.assign(o.assets, 0);
+  f.ts.assign(o.assets, 0);
+  std::vector<bool> announced(o.assets), has_book(o.assets), touched(o.assets);
+  for (uint32_t k = 0; k < o.assets; ++k) {
+    f.markets.push_back("0xmarket" + std::to_string(k / 2));
+    f.asset_ids.push_back(std::to_string(7000000000000000000ULL + k * 7919ULL));
+  }
+  WriteBatch cur;
+  for (int line = 1; line <= o.lines; ++line) {
+    const int64_t ts = o.ts0 + line * 10;
+    const uint32_t k = next() % o.assets;
+    if (!announced[k]) {
+      cur.new_assets.push_back(NewAsset{k, f.markets[k], f.asset_ids[k]});
+      announced[k] = true;
+    }
+    const uint32_t items = next() % 3 == 0 ? 2 : 1;
+    for (uint32_t item = 0; item < items; ++item) {
+      OrderBook& book = f.books[k];
+      EventRow e{};
+      e.asset_key = k;
+      e.item = item;
+      e.line = line;
+      e.ts_ms = ts;
+      e.recv_ts_ms = ts + 3;
+      if (!has_book[k] || next() % 50 == 0) {
+        std::vector<Level> bids, asks;
+        const int nb = 1 + next() % 5, na = 1 + next() % 5;
+        for (int i = 0; i < nb; ++i) bids.push_back({400000 + int64_t(next() % 10) * 10000, 1 + next() % 500000000});
+        for (int i = 0; i < na; ++i) asks.push_back({510000 + int64_t(next() % 10) * 10000, 1 + next() % 500000000});
+        book.ApplySnapshot(bids, asks);
+        has_book[k] = true;
+        e.kind = EventKind::kBook;
+        e.levels_json = EncodeLevelsJson(book);
+      } else if (next() % 40 == 0) {
+        const int64_t tick = next() % 2 == 0 ? 10000 : 1000;
+        book.set_tick_size(tick);
+        e.kind = EventKind::kTick;
+        e.price = tick;
+      } else {
+        e.kind = EventKind::kLevel;
+        e.side = next() % 2 == 0 ? Side::kBid : Side::kAsk;
+        e.price = 300000 + int64_t(next() % 40) * 10000;
+        e.size = next() % 4 == 0 ? 0 : 1 + next() % 100000000;
+        book.ApplyLevel(e.side, e.price, e.size);
+      }
+      e.seq = ++f.seq[k];
+      f.ts[k] = ts;
+      cur.events.push_back(std::move(e));
+      ++f.events;
+      touched[k] = true;
+    }
+    if (o.snapshot_every > 0 && line % o.snapshot_every == 0) {
+      for (uint32_t s = 0; s < o.assets; ++s) {
+        if (!has_book[s]) continue;
+        cur.snapshots.push_back(SnapshotRow{s, ts, f.seq[s], EncodeLevelsJson(f.books[s])});
+        ++f.snapshots;
+      }
+    }
+    if (line % o.lines_per_batch == 0 || line == o.lines) {
+      for (uint32_t s = 0; s < o.assets; ++s) {
+        if (!touched[s]) continue;
+        const OrderBook& b = f.books[s];
+        cur.status.push_back(StatusRow{s, f.ts[s], f.seq[s], b.best_bid(), b.best_ask(), s == 1, f.seq[s], s == 1 ? 1 : 0});
+        touched[s] = false;
+      }
+      cur.last_line = line;
+      f.batches.push_back(std::move(cur));
+      cur = WriteBatch();
+    }
+  }
+  return f;
+}
+
+// Submits every batch of the feed for `source_id`.
+void SubmitFeed(Store& store, const Feed& feed, int64_t source_id) {
+  for (const WriteBatch& b : feed.batches) {
+    WriteBatch copy = b;
+    copy.source_id = source_id;
+    store.Submit(std::move(copy));
+  }
+}
+
+std::vector<Level> Vec(std::span<const Level> s) { return {s.begin(), s.end()}; }
+
+void CheckBook(const OrderBook& got, const OrderBook& want) {
+  CHECK(Vec(got.bids()) == Vec(want.bids()));
+  CHECK(Vec(got.asks()) == Vec(want.asks()));
+  CHECK(got.tick_size() == want.tick_size());
+}
+
+// Every asset's stored book equals the feed's final book.
+void CheckBooks(Store& store, const Feed& feed) {
+  for (size_t k = 0; k < feed.books.size(); ++k) {
+    INFO("asset " << k);
+    std::optional<StoredBook> b = store.LoadBook(feed.markets[k], feed.asset_ids[k]);
+    REQUIRE(b.has_value());
+    CheckBook(b->book, feed.books[k]);
+    CHECK(b->seq == feed.seq[k]);
+    CHECK(b->ts_ms == feed.ts[k]);
+    CHECK(b->stale == (k == 1));
+  }
+}
+
+// The rows a run leaves, without wall-clock columns.
+std::string DumpRows(const std::string& path) {
+  RawDb db(path);
+  return db.Dump("SELECT * FROM outcomes ORDER BY id") +
+         db.Dump("SELECT id, path, committed_line FROM sources ORDER BY id") +
+         db.Dump("SELECT * FROM orderbook_events ORDER BY id") +
+         db.Dump("SELECT * FROM orderbook_snapshots ORDER BY id") +
+         db.Dump("SELECT outcome_id, last_update_ts_ms, seq, best_bid, best_ask, stale, events, continuity_breaks"
+                 " FROM market_status ORDER BY outcome_id");
+}
+
+// ---------------------------------------------------------------------------
+// levels_json
+
+TEST_CASE("levels_json encodes canonical decimals best-first and decodes back", "[store][levels_json]") {
+  OrderBook book;
+  std::vector<Level> bids = {{480000, 100000000}, {500000, 200000000}};
+  std::vector<Level> asks = {{530000, 1}, {520000, 12500000}};
+  book.ApplySnapshot(bids, asks);
+  CHECK(EncodeLevelsJson(book) ==
+        R"({"bids":[["0.5","200"],["0.48","100"]],"asks":[["0.52","12.5"],["0.53","0.000001"]]})");
+  book.set_tick_size(10000);
+  const std::string json = EncodeLevelsJson(book);
+  CHECK(json == R"({"bids":[["0.5","200"],["0.48","100"]],"asks":[["0.52","12.5"],["0.53","0.000001"]],"tick":"0.01"})");
+  CHECK(EncodeLevelsJson(OrderBook()) == R"({"bids":[],"asks":[]})");
+
+  std::vector<Level> b, a;
+  int64_t tick = -1;
+  REQUIRE(DecodeLevelsJson(json, &b, &a, &tick));
+  CHECK(b == std::vector<Level>{{500000, 200000000}, {480000, 100000000}});
+  CHECK(a == std::vector<Level>{{520000, 12500000}, {530000, 1}});
+  CHECK(tick == 10000);
+
+  // Whitespace, missing sides and unknown keys are fine; malformed text is not.
+  REQUIRE(DecodeLevelsJson(R"( { "asks" : [ ["1", "2"] ], "x": 1 } )", &b, &a, &tick));
+  CHECK(b.empty());
+  CHECK(a == std::vector<Level>{{1000000, 2000000}});
+  CHECK(tick == 0);
+  std::string error;
+  CHECK_FALSE(DecodeLevelsJson("{\"bids\":[[0.5,1]]}", &b, &a, nullptr, &error));
+  CHECK_THAT(error, Catch::Contains("[\"price\",\"size\"]"));
+  CHECK_FALSE(DecodeLevelsJson("{\"bids\":[[\"1e-3\",\"1\"]]}", &b, &a, nullptr, &error));
+  CHECK_THAT(error, Catch::Contains("exponent"));
+  CHECK_FALSE(DecodeLevelsJson("not json", &b, &a, nullptr, &error));
+  CHECK_FALSE(DecodeLevelsJson("[]", &b, &a, nullptr, &error));
+}
+
+// ---------------------------------------------------------------------------
+// Opening and migrations
+
+TEST_CASE("opening migrates once; reopening keeps the version", "[store][migrations]") {
+  TempDir dir;
+  const DbUrl url = dir.Url("poly.db");
+  {
+    auto store = Store::Open(url);
+    CHECK(store->schema_version() == LatestSqliteSchemaVersion());
+  }
+  {
+    auto store = Store::Open(url);
+    CHECK(store->schema_version() == LatestSqliteSchemaVersion());
+  }
+  RawDb db(dir.File("poly.db"));
+  CHECK(db.Int("SELECT count(*) FROM schema_version") == LatestSqliteSchemaVersion());
+  CHECK(db.Text("PRAGMA journal_mode") == "wal");
+  for (const char* table : {"markets", "outcomes", "sources", "orderbook_events", "orderbook_snapshots", "orders",
+                            "fills", "market_status", "exec_audit", "schema_version"}) {
+    INFO(table);
+    CHECK(db.Int(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'") == 1);
+  }
+  // No REAL (or untyped) column anywhere.
+  CHECK(db.Int("SELECT count(*) FROM sqlite_master m, pragma_table_info(m.name) c"
+               " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND c.type NOT IN ('INTEGER', 'TEXT')") == 0);
+}
+
+TEST_CASE("opening an older database applies only the missing migrations", "[store][migrations]") {
+  TempDir dir;
+  {
+    soci::session sql(soci::sqlite3, "db=" + dir.File("old.db"));
+    CHECK(ApplyMigrations(sql, SqliteMigrations().first(1)) == 1);
+    CHECK(CurrentSchemaVersion(sql) == 1);
+    sql << "INSERT INTO outcomes (market, asset_id) VALUES ('m', 'a')";
+  }
+  auto store = Store::Open(dir.Url("old.db"));
+  CHECK(store->schema_version() == LatestSqliteSchemaVersion());
+  store.reset();
+  RawDb db(dir.File("old.db"));
+  CHECK(db.Int("SELECT count(*) FROM schema_version") == LatestSqliteSchemaVersion());
+  CHECK(db.Int("SELECT count(*) FROM outcomes") == 1);
+  CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'orders'") == 1);
+}
+
+TEST_CASE("a database newer than the binary is refused", "[store][migrations]") {
+  TempDir dir;
+  Store::Open(dir.Url("new.db")).reset();
+  RawDb(dir.File("new.db")).Exec("INSERT INTO schema_version VALUES (99, 0, 'from the future')");
+  const std::string rw = StoreErrorOf([&] { Store::Open(dir.Url("new.db")); });
+  CHECK_THAT(rw, Catch::Contains("schema version 99 is newer than this build"));
+  StoreOptions ro;
+  ro.read_only = true;
+  const std::string r = StoreErrorOf([&] { Store::Open(dir.Url("new.db"), ro); });
+  CHECK_THAT(r, Catch::Contains("schema version 99 is newer than this build"));
+}
+
+TEST_CASE("read-only opening never creates or migrates", "[store]") {
+  TempDir dir;
+  StoreOptions ro;
+  ro.read_only = true;
+  CHECK(StoreErrorOf([&] { Store::Open(dir.Url("missing.db"), ro); }) ==
+        "database not found: " + dir.File("missing.db"));
+  CHECK_FALSE(fs::exists(dir.File("missing.db")));
+  CHECK_THAT(StoreErrorOf([&] { Store::Open(ParseDbUrl("sqlite:///:memory:"), ro); }), Catch::Contains("in-memory"));
+
+  RawDb(dir.File("empty.db")).Exec("CREATE TABLE t (x INTEGER)");
+  CHECK_THAT(StoreErrorOf([&] { Store::Open(dir.Url("empty.db"), ro); }), Catch::Contains("not a polyhost database"));
+
+  Feed feed = MakeFeed({.lines = 50, .lines_per_batch = 10});
+  {
+    auto store = Store::Open(dir.Url("poly.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(dir.File("feed.jsonl"), nullptr));
+    store->Flush();
+  }
+  auto store = Store::Open(dir.Url("poly.db"), ro);
+  CHECK(store->schema_version() == LatestSqliteSchemaVersion());
+  CHECK(store->Status().size() == 4);
+  CheckBooks(*store, feed);
+  CHECK_THAT(StoreErrorOf([&] { store->Submit(WriteBatch()); }), Catch::Contains("read-only"));
+  CHECK_THAT(StoreErrorOf([&] { store->RegisterSource("/x", nullptr); }), Catch::Contains("read-only"));
+  CHECK_THAT(StoreErrorOf([&] { store->PruneEventsBefore(1); }), Catch::Contains("read-only"));
+  store->Flush();  // nothing to wait for
+}
+
+TEST_CASE("postgres and unopenable databases fail with clear messages", "[store]") {
+  CHECK(StoreErrorOf([] { Store::Open(ParseDbUrl("postgresql://u:secret@h:5432/db")); }) ==
+        "PostgreSQL storage is not available in this build yet (issue #8); use a sqlite:/// URL");
+  TempDir dir;
+  const std::string e = StoreErrorOf([&] { Store::Open(dir.Url("no/such/dir/x.db")); });
+  CHECK_THAT(e, Catch::Contains("cannot open database"));
+  std::FILE* f = std::fopen(dir.File("junk.db").c_str(), "w");
+  std::fputs("this is not a database, just some text that is long enough to be checked by sqlite", f);
+  std::fclose(f);
+  CHECK_THAT(StoreErrorOf([&] { Store::Open(dir.Url("junk.db")); }), Catch::Contains("not a database"));
+}
+
+// ---------------------------------------------------------------------------
+// Writing and reading
+
+TEST_CASE("batches write events, status and snapshots; reads rebuild the books", "[store]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 2000, .lines_per_batch = 100, .assets = 6, .snapshot_every = 137});
+  auto store = Store::Open(dir.Url("poly.db"));
+  int64_t committed = -1;
+  const int64_t source = store->RegisterSource(dir.File("feed.jsonl"), &committed);
+  CHECK(committed == 0);
+  SubmitFeed(*store, feed, source);
+  store->Flush();
+  StoreStats stats = store->stats();
+  CHECK(stats.batches == static_cast<int64_t>(feed.batches.size()));
+  CHECK(stats.events_written == feed.events);
+  CHECK(stats.events_skipped == 0);
+
+  RawDb db(dir.File("poly.db"));
+  CHECK(db.Int("SELECT count(*) FROM orderbook_events") == feed.events);
+  CHECK(db.Int("SELECT count(*) FROM orderbook_snapshots") == feed.snapshots);
+  CHECK(db.Int("SELECT committed_line FROM sources") == 2000);
+  CHECK(db.Int("SELECT count(*) FROM outcomes") == 6);
+
+  std::vector<AssetStatus> status = store->Status();
+  REQUIRE(status.size() == 6);
+  for (size_t i = 1; i < status.size(); ++i) {
+    CHECK(std::tie(status[i - 1].market, status[i - 1].asset_id) < std::tie(status[i].market, status[i].asset_id));
+  }
+  for (const AssetStatus& s : status) {
+    size_t k = 0;
+    while (feed.asset_ids[k] != s.asset_id) ++k;
+    CHECK(s.market == feed.markets[k]);
+    CHECK(s.seq == feed.seq[k]);
+    CHECK(s.events == feed.seq[k]);
+    CHECK(s.last_update_ts_ms == feed.ts[k]);
+    CHECK(s.best_bid == feed.books[k].best_bid());
+    CHECK(s.best_ask == feed.books[k].best_ask());
+    CHECK(s.stale == (k == 1));
+    CHECK(s.continuity_breaks == (k == 1 ? 1 : 0));
+  }
+  // Mid-batch snapshots: their watermarks must make the rebuild exact.
+  CheckBooks(*store, feed);
+  CHECK_FALSE(store->LoadBook("0xmarket0", "nope").has_value());
+
+  // Every snapshot equals its outcome's book rebuilt from the events up to its
+  // watermark alone, although most were taken in the middle of a batch.
+  const std::vector<std::vector<int64_t>> snaps =
+      db.Ints("SELECT id, outcome_id, event_watermark FROM orderbook_snapshots ORDER BY id");
+  REQUIRE(snaps.size() > 20);
+  for (const auto& row : snaps) {
+    INFO("snapshot " << row[0]);
+    OrderBook want;
+    ApplyLevelsJson(db.Text("SELECT levels_json FROM orderbook_snapshots WHERE id = " + std::to_string(row[0])), &want);
+    CheckBook(RebuildFromEvents(db, row[1], row[2]), want);
+  }
+}
+
+TEST_CASE("LoadBook without snapshots, then from SnapshotFromStore", "[store]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 1500, .lines_per_batch = 64, .assets = 5});
+  auto store = Store::Open(dir.Url("poly.db"));
+  SubmitFeed(*store, feed, store->RegisterSource(dir.File("f"), nullptr));
+  store->Flush();
+  RawDb db(dir.File("poly.db"));
+  REQUIRE(db.Int("SELECT count(*) FROM orderbook_snapshots") == 0);
+  CheckBooks(*store, feed);
+
+  CHECK(store->SnapshotFromStore(1'800'000'000'000) == 5);
+  CHECK(db.Int("SELECT count(*) FROM orderbook_snapshots") == 5);
+  CHECK(db.Int("SELECT min(event_watermark) FROM orderbook_snapshots") == db.Int("SELECT max(id) FROM orderbook_events"));
+  CHECK(db.Int("SELECT min(ts_ms) FROM orderbook_snapshots") == 1'800'000'000'000);
+  // Now the books come from the snapshots alone: delete every event to prove it.
+  db.Exec("DELETE FROM orderbook_events");
+  CheckBooks(*store, feed);
+}
+
+TEST_CASE("a second run of the same source skips everything already committed", "[store]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 1000, .lines_per_batch = 50, .assets = 4, .snapshot_every = 77});
+  std::string first;
+  {
+    auto store = Store::Open(dir.Url("poly.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(dir.File("feed.jsonl"), nullptr));
+    store->Flush();
+    first = DumpRows(dir.File("poly.db"));
+  }
+  {
+    auto store = Store::Open(dir.Url("poly.db"));
+    int64_t committed = 0;
+    const int64_t source = store->RegisterSource(dir.File("feed.jsonl"), &committed);
+    CHECK(committed == 1000);
+    SubmitFeed(*store, feed, source);
+    store->Flush();
+    CHECK(store->stats().events_written == 0);
+    CHECK(store->stats().events_skipped == feed.events);
+    CheckBooks(*store, feed);
+  }
+  CHECK(DumpRows(dir.File("poly.db")) == first);
+
+  // The same lines under another source are new rows; with no source they are
+  // never skipped.
+  {
+    auto store = Store::Open(dir.Url("poly.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(dir.File("copy.jsonl"), nullptr));
+    store->Flush();
+    CHECK(store->stats().events_written == feed.events);
+  }
+  CHECK(RawDb(dir.File("poly.db")).Int("SELECT count(*) FROM orderbook_events") == 2 * feed.events);
+}
+
+TEST_CASE("the unique key catches duplicates above the watermark", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Url("poly.db"));
+  const int64_t source = store->RegisterSource(dir.File("f"), nullptr);
+  WriteBatch b;
+  b.source_id = source;
+  b.last_line = 0;  // caller forgot it: the watermark cannot help
+  b.new_assets.push_back({0, "m", "a"});
+  EventRow e{};
+  e.asset_key = 0;
+  e.line = 1;
+  e.kind = EventKind::kLevel;
+  e.price = 500000;
+  e.size = 1000000;
+  b.events.push_back(e);
+  b.events.push_back(e);  // same (line, item)
+  store->Submit(b);
+  store->Submit(b);
+  store->Flush();
+  CHECK(store->stats().events_written == 1);
+  CHECK(store->stats().events_skipped == 3);
+}
+
+// ---------------------------------------------------------------------------
+// Crash safety
+
+TEST_CASE("kill -9 at any moment, then rerunning, gives exactly the same rows", "[store][crash]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 30000, .lines_per_batch = 250, .assets = 40, .snapshot_every = 997});
+  const std::string source_path = dir.File("feed.jsonl");
+
+  // Reference: one clean run.
+  {
+    auto store = Store::Open(dir.Url("ref.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(source_path, nullptr));
+    store->Flush();
+  }
+  const std::string reference = DumpRows(dir.File("ref.db"));
+
+  // Runs killed at different moments, each resuming the previous one.
+  int killed_mid_run = 0;
+  for (int delay_ms : {1, 15, 40, 80, 150, 300}) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      try {
+        auto store = Store::Open(dir.Url("crash.db"));
+        SubmitFeed(*store, feed, store->RegisterSource(source_path, nullptr));
+        store->Flush();
+        for (;;) ::pause();  // done: wait for the kill
+      } catch (...) {
+        ::_exit(3);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+    if (!fs::exists(dir.File("crash.db"))) continue;
+    RawDb db(dir.File("crash.db"));
+    CHECK(db.Text("PRAGMA integrity_check") == "ok");
+    if (db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'sources'") == 0) continue;  // killed while migrating
+    const int64_t committed = db.Int("SELECT coalesce(max(committed_line), 0) FROM sources");
+    if (committed < 30000) ++killed_mid_run;
+    std::fprintf(stderr, "TMPDBG killed after %d ms at committed line %lld\n", delay_ms, (long long)committed);
+    // What is there is exactly the reference's prefix up to the watermark.
+    CHECK(db.Int("SELECT count(*) FROM orderbook_events WHERE line > " + std::to_string(committed)) == 0);
+    RawDb ref(dir.File("ref.db"));
+    CHECK(db.Int("SELECT count(*) FROM orderbook_events") ==
+          ref.Int("SELECT count(*) FROM orderbook_events WHERE line <= " + std::to_string(committed)));
+    CHECK(db.Text("PRAGMA integrity_check") == "ok");
+  }
+  INFO("runs killed before the end: " << killed_mid_run);
+  CHECK(killed_mid_run > 0);
+
+  // The final rerun completes.
+  {
+    auto store = Store::Open(dir.Url("crash.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(source_path, nullptr));
+    store->Flush();
+    CheckBooks(*store, feed);
+  }
+  RawDb db(dir.File("crash.db"));
+  CHECK(db.Text("PRAGMA integrity_check") == "ok");
+  CHECK(db.Int("SELECT count(*) FROM orderbook_events") == feed.events);
+  CHECK(DumpRows(dir.File("crash.db")) == reference);
+}
+
+// ---------------------------------------------------------------------------
+// Pruning
+
+TEST_CASE("pruning keeps every book identical", "[store][prune]") {
+  for (int snapshot_every : {0, 211}) {
+    DYNAMIC_SECTION("snapshot_every " << snapshot_every) {
+      TempDir dir;
+      FeedOptions options{.lines = 3000, .lines_per_batch = 100, .assets = 6, .snapshot_every = snapshot_every};
+      Feed feed = MakeFeed(options);
+      auto store = Store::Open(dir.Url("poly.db"));
+      const int64_t source = store->RegisterSource(dir.File("f"), nullptr);
+      SubmitFeed(*store, feed, source);
+      store->Flush();
+      CheckBooks(*store, feed);
+      RawDb db(dir.File("poly.db"));
+      const int64_t events_before = db.Int("SELECT count(*) FROM orderbook_events");
+      const int64_t snapshots_before = db.Int("SELECT count(*) FROM orderbook_snapshots");
+      const int64_t last_snapshot_id = db.Int("SELECT coalesce(max(id), 0) FROM orderbook_snapshots");
+
+      const int64_t cutoff = options.ts0 + 2000 * 10;
+      const int64_t deleted = store->PruneEventsBefore(cutoff);
+      CHECK(deleted > 0);
+      const int64_t events_after = db.Int("SELECT count(*) FROM orderbook_events");
+      const int64_t snapshots_after = db.Int("SELECT count(*) FROM orderbook_snapshots");
+      CHECK(events_after < events_before);
+      const int64_t created =
+          db.Int("SELECT count(*) FROM orderbook_snapshots WHERE id > " + std::to_string(last_snapshot_id));
+      if (snapshot_every == 0) CHECK(created == 6);  // else the replay's snapshots already cover the cutoff
+      CHECK(deleted == (events_before - events_after) + (snapshots_before + created - snapshots_after));
+      // Nothing older than the cutoff is left uncovered, and the newest row stays.
+      CHECK(db.Int("SELECT count(*) FROM orderbook_events e WHERE ts_ms < " + std::to_string(cutoff) +
+                   " AND id > (SELECT max(event_watermark) FROM orderbook_snapshots s WHERE s.outcome_id = e.outcome_id)") == 0);
+      CHECK(db.Int("SELECT max(line) FROM orderbook_events") == 3000);
+      CheckBooks(*store, feed);
+      CHECK(db.Text("PRAGMA integrity_check") == "ok");
+
+      // Pruning again changes nothing but superseded snapshots; books unchanged.
+      store->PruneEventsBefore(cutoff);
+      CheckBooks(*store, feed);
+
+      // New events after a prune still apply on top (ids are never reused).
+      WriteBatch more;
+      more.source_id = source;
+      more.last_line = 3001;
+      EventRow e{};
+      e.asset_key = 0;
+      e.line = 3001;
+      e.ts_ms = options.ts0 + 3001 * 10;
+      e.seq = feed.seq[0] + 1;
+      e.kind = EventKind::kLevel;
+      e.side = Side::kBid;
+      e.price = 10000;
+      e.size = 5000000;
+      more.events.push_back(e);
+      more.new_assets.push_back({0, feed.markets[0], feed.asset_ids[0]});
+      store->Submit(more);
+      store->Flush();
+      feed.books[0].ApplyLevel(Side::kBid, 10000, 5000000);
+      feed.seq[0] += 1;
+      feed.ts[0] = e.ts_ms;
+      CheckBooks(*store, feed);
+
+      // Prune everything: still the same books.
+      store->PruneEventsBefore(options.ts0 + 10'000'000);
+      CheckBooks(*store, feed);
+      CHECK(db.Int("SELECT count(*) FROM orderbook_events") == 1);  // the newest row is kept
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Back-pressure and failures
+
+TEST_CASE("a full queue makes Submit wait, never drop", "[store]") {
+  TempDir dir;
+  StoreOptions options;
+  options.queue_batches = 1;
+  Feed feed = MakeFeed({.lines = 4000, .lines_per_batch = 10, .assets = 8});
+  auto store = Store::Open(dir.Url("poly.db"), options);
+  SubmitFeed(*store, feed, store->RegisterSource(dir.File("f"), nullptr));
+  store->Flush();
+  CHECK(store->stats().queue_full_waits > 0);
+  CHECK(store->stats().batches == 400);
+  CHECK(store->stats().events_written == feed.events);
+  CHECK(RawDb(dir.File("poly.db")).Int("SELECT count(*) FROM orderbook_events") == feed.events);
+  CheckBooks(*store, feed);
+}
+
+TEST_CASE("a writer failure surfaces from Flush and Submit; committed rows stay", "[store]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 400, .lines_per_batch = 100, .assets = 3});
+  const std::vector<WriteBatch> all = feed.batches;
+  {
+    auto store = Store::Open(dir.Url("poly.db"));
+    const int64_t source = store->RegisterSource(dir.File("f"), nullptr);
+    feed.batches.assign(all.begin(), all.begin() + 2);
+    SubmitFeed(*store, feed, source);
+    store->Flush();
+
+    // The database stops accepting events (as if it had become read-only).
+    RawDb(dir.File("poly.db")).Exec(
+        "CREATE TRIGGER refuse BEFORE INSERT ON orderbook_events BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+    feed.batches.assign(all.begin() + 2, all.begin() + 3);
+    SubmitFeed(*store, feed, source);
+    const std::string flush = StoreErrorOf([&] { store->Flush(); });
+    CHECK_THAT(flush, Catch::Contains("disk says no"));
+    CHECK_THAT(StoreErrorOf([&] { store->Submit(WriteBatch()); }), Catch::Contains("disk says no"));
+    CHECK_THAT(StoreErrorOf([&] { store->Flush(); }), Catch::Contains("disk says no"));
+    CHECK(store->stats().batches == 2);
+  }  // the destructor does not throw
+  RawDb db(dir.File("poly.db"));
+  CHECK(db.Int("SELECT committed_line FROM sources") == 200);
+  CHECK(db.Int("SELECT count(*) FROM orderbook_events WHERE line > 200") == 0);
+  CHECK(db.Int("SELECT count(*) FROM orderbook_events") ==
+        db.Int("SELECT count(*) FROM orderbook_events WHERE line <= 200"));
+  CHECK(db.Int("SELECT count(*) FROM orderbook_events") > 0);
+  CHECK(db.Text("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("a batch naming an unknown asset key fails the writer", "[store]") {
+  auto store = Store::Open(ParseDbUrl("sqlite:///:memory:"));
+  WriteBatch b;
+  StatusRow s{};
+  s.asset_key = 7;
+  b.status.push_back(s);
+  store->Submit(b);
+  CHECK_THAT(StoreErrorOf([&] { store->Flush(); }), Catch::Contains("asset key 7"));
+}
+
+TEST_CASE("an in-memory database works end to end", "[store]") {
+  auto store = Store::Open(ParseDbUrl("sqlite:///:memory:"));
+  Feed feed = MakeFeed({.lines = 500, .lines_per_batch = 50, .assets = 3, .snapshot_every = 90});
+  SubmitFeed(*store, feed, store->RegisterSource("/tmp/mem-feed.jsonl", nullptr));
+  store->Flush();
+  CHECK(store->Status().size() == 3);
+  CheckBooks(*store, feed);
+  CHECK(store->SnapshotFromStore(1) == 3);
+  CHECK(store->PruneEventsBefore(feed.ts[0] + 1) > 0);
+  CheckBooks(*store, feed);
+}
+
+// ---------------------------------------------------------------------------
+// Throughput (hidden: ./store_test "[.perf]")
+
+TEST_CASE("throughput: 1M event rows", "[.perf]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 750'000, .lines_per_batch = 5000, .assets = 2000, .snapshot_every = 0});
+  auto store = Store::Open(dir.Url("perf.db"));
+  const int64_t source = store->RegisterSource(dir.File("f"), nullptr);
+  std::vector<WriteBatch> batches = feed.batches;
+  for (WriteBatch& b : batches) b.source_id = source;
+  const auto start = std::chrono::steady_clock::now();
+  for (WriteBatch& b : batches) store->Submit(std::move(b));
+  store->Flush();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("inserted %lld event rows in %.3f s: %.0f rows/s (%lld queue waits)\n",
+              static_cast<long long>(store->stats().events_written), s, store->stats().events_written / s,
+              static_cast<long long>(store->stats().queue_full_waits));
+  CHECK(store->stats().events_written == feed.events);
+}
+
 }  // namespace
 }  // namespace polyhost
