@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,16 +59,21 @@ inline FeedBuffer LoadFeed(const std::string& path, size_t limit = 0) {
   std::fseek(f, 0, SEEK_END);
   const long size = std::ftell(f);
   std::fseek(f, 0, SEEK_SET);
-  std::vector<char> raw(static_cast<size_t>(size));
-  if (size > 0 && std::fread(raw.data(), 1, raw.size(), f) != raw.size()) {
+  const size_t raw_size = static_cast<size_t>(size);
+  std::unique_ptr<char[]> raw_buf(new char[raw_size + 1]);  // not zero-filled
+  if (raw_size > 0 && std::fread(raw_buf.get(), 1, raw_size, f) != raw_size) {
     std::fclose(f);
     throw std::runtime_error("short read on " + path);
   }
   std::fclose(f);
+  const std::string_view raw(raw_buf.get(), raw_size);
 
   FeedBuffer fb;
   size_t n_lines = 0;
-  for (char c : raw) n_lines += c == '\n';
+  for (const char* p = raw.data(); (p = static_cast<const char*>(std::memchr(p, '\n', raw.data() + raw.size() - p)));
+       ++p) {
+    ++n_lines;
+  }
   if (!raw.empty() && raw.back() != '\n') ++n_lines;
   if (limit != 0) n_lines = std::min(n_lines, limit);
   fb.lines.reserve(n_lines);

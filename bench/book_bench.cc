@@ -149,15 +149,18 @@ int RunBooks(const Args& args) {
   std::fprintf(stderr, "  %zu assets, %zu level updates, %zu snapshots, clock pair %" PRId64 " ns\n", n_assets,
                ops.level_updates, ops.snapshots.size(), overhead);
 
-  // Memory: heap and resident growth of building every book from nothing.
-  int64_t heap0 = HeapInUseBytes(), rss0 = CurrentRssBytes();
+  // Memory: heap growth (glibc mallinfo2, exact for what the books allocate) of
+  // building every book from nothing and replaying the whole feed into it. (RSS
+  // deltas inside one process are not reliable here: glibc reuses pages freed
+  // while extracting the ops.)
+  int64_t heap0 = HeapInUseBytes();
   auto vec_books = std::make_unique<OrderBook[]>(n_assets);
   Replay(ops, vec_books.get(), overhead);
-  const int64_t vec_heap = HeapInUseBytes() - heap0, vec_rss = CurrentRssBytes() - rss0;
-  heap0 = HeapInUseBytes(), rss0 = CurrentRssBytes();
+  const int64_t vec_heap = HeapInUseBytes() - heap0;
+  heap0 = HeapInUseBytes();
   auto flat_books = std::make_unique<FlatBook[]>(n_assets);
   const ReplayTimes flat_first = Replay(ops, flat_books.get(), overhead);
-  const int64_t flat_heap = HeapInUseBytes() - heap0, flat_rss = CurrentRssBytes() - rss0;
+  const int64_t flat_heap = HeapInUseBytes() - heap0;
 
   // Correctness: both structures and the engine's books agree level by level.
   size_t mismatch_flat = 0, mismatch_engine = 0;
@@ -191,18 +194,16 @@ int RunBooks(const Args& args) {
   const double upd = static_cast<double>(ops.level_updates);
   const double snaps = static_cast<double>(ops.snapshots.size());
   const double per_book = n_assets > 0 ? 1.0 / static_cast<double>(n_assets) : 0;
-  auto row = [&](const char* name, const ReplayTimes& t, int64_t heap, int64_t rss, size_t size_of,
-                 const std::string& check) {
-    std::printf("| %s | %s | %s | %s | %s B | %s B | %zu B | %s |\n", name,
+  auto row = [&](const char* name, const ReplayTimes& t, int64_t heap, size_t size_of, const std::string& check) {
+    std::printf("| %s | %s | %s | %s | %s B | %zu B | %s |\n", name,
                 Fixed(static_cast<double>(t.level_ns) / upd, 2).c_str(),
                 Group(upd * 1e9 / static_cast<double>(t.level_ns)).c_str(),
                 Fixed(static_cast<double>(t.snapshot_ns) / snaps, 0).c_str(),
-                Group(static_cast<double>(heap) * per_book).c_str(),
-                Group(static_cast<double>(rss) * per_book).c_str(), size_of, check.c_str());
+                Group(static_cast<double>(heap) * per_book).c_str(), size_of, check.c_str());
   };
-  row("sorted vector `OrderBook` (production)", best_vec, vec_heap, vec_rss, sizeof(OrderBook),
+  row("sorted vector `OrderBook` (production)", best_vec, vec_heap, sizeof(OrderBook),
       mismatch_engine == 0 ? "= BookEngine books" : std::to_string(mismatch_engine) + " mismatches vs BookEngine");
-  row("flat tick array `FlatBook` (bench/flat_book.h)", best_flat, flat_heap, flat_rss, sizeof(FlatBook),
+  row("flat tick array `FlatBook` (bench/flat_book.h)", best_flat, flat_heap, sizeof(FlatBook),
       (mismatch_flat == 0 ? std::string("= sorted vector") : std::to_string(mismatch_flat) + " mismatches") +
           (flat_first.rejected ? ", " + std::to_string(flat_first.rejected) + " off-grid updates" : ""));
   std::fflush(stdout);

@@ -2,8 +2,9 @@
 //
 //   polyhost_bench parse         FEED [--repeat N] [--limit LINES]
 //   polyhost_bench engine        FEED [--repeat N] [--limit LINES]
-//   polyhost_bench replay-sqlite FEED [--repeat N] [--db PATH]
+//   polyhost_bench replay-sqlite FEED [--repeat N] [--db PATH] [--snapshot-interval-ms MS]
 //   polyhost_bench sqlite-raw    FEED [--repeat N] [--db PATH] [--limit LINES]
+//                                [--variant no-fk|no-unique|no-outcome-index|no-index|bare]
 //   polyhost_bench latency       FEED [--limit LINES]
 //   polyhost_bench memory        FEED
 //   polyhost_bench books         FEED [--repeat N] [--limit LINES]
@@ -27,6 +28,7 @@
 
 #include "bench_commands.h"
 #include "bench_util.h"
+#include "ondemand_walk.h"
 #include "ingest/feed_parser.h"
 #include "ingest/line_reader.h"
 #include "replay/book_engine.h"
@@ -56,7 +58,7 @@ void PrintThroughputRow(const std::string& name, size_t msgs, size_t bytes, doub
                         const std::string& target, const std::string& notes) {
   const double mps = static_cast<double>(msgs) / seconds;
   std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(), Group(mps).c_str(),
-              Fixed(static_cast<double>(bytes) / seconds / 1e6, 1).c_str(),
+              bytes == 0 ? "n/a" : Fixed(static_cast<double>(bytes) / seconds / 1e6, 1).c_str(),
               Fixed(seconds * 1e9 / static_cast<double>(msgs), 0).c_str(), target.c_str(), notes.c_str());
   std::fflush(stdout);
 }
@@ -85,7 +87,9 @@ FeedBuffer Load(const Args& args) {
 int RunParse(const Args& args) {
   const FeedBuffer feed = Load(args);
   const size_t n = feed.lines.size();
-  Throughput t_feed, t_simd, t_boost_reused, t_boost_parse;
+  Throughput t_feed, t_simd, t_boost_reused, t_boost_parse, t_ondemand;
+  OnDemandCounts od_counts;
+  simdjson::ondemand::parser od_parser;
   uint64_t sink = 0;
   size_t events = 0, bad = 0;
 
@@ -141,12 +145,25 @@ int RunParse(const Args& args) {
       sink += static_cast<uint64_t>(v.kind());
     }
     t_boost_parse.Add(SecondsSince(t0));
+
+    // Prototype: simdjson On-Demand walk extracting the same fields (ondemand_walk.h).
+    t0 = Clock::now();
+    od_counts = OnDemandCounts{};
+    for (size_t i = 0; i < n; ++i) {
+      WalkOnDemand(od_parser, feed.line_data(i), feed.lines[i].len, feed.lines[i].len + FeedParser::kPadding,
+                   od_counts);
+    }
+    t_ondemand.Add(SecondsSince(t0));
   }
+  DoNotOptimize(od_counts.checksum);
   DoNotOptimize(sink);
   LogRuns("FeedParser", t_feed);
   LogRuns("simdjson dom", t_simd);
   LogRuns("boost::json::parser", t_boost_reused);
   LogRuns("boost::json::parse", t_boost_parse);
+  LogRuns("simdjson on-demand walk", t_ondemand);
+  std::fprintf(stderr, "  on-demand walk: %" PRIu64 " events, %" PRIu64 " items, %" PRIu64 " levels, %" PRIu64
+                       " errors\n", od_counts.events, od_counts.items, od_counts.levels, od_counts.errors);
   std::fprintf(stderr, "  FeedParser: %zu events, %zu rejected lines\n", events, bad);
 
   PrintThroughputRow("parse: bare simdjson DOM (`dom::parser::parse`, reused parser)", n, feed.file_bytes,
@@ -159,7 +176,11 @@ int RunParse(const Args& args) {
                      feed.file_bytes, t_feed.best_seconds, "—",
                      Group(static_cast<double>(events)) + " events, " +
                          Fixed(t_feed.best_seconds / t_simd.best_seconds, 2) + "× simdjson DOM time");
-  return bad == 0 ? 0 : 1;
+  PrintThroughputRow("parse: simdjson On-Demand walk extracting the same fields (bench prototype)", n,
+                     feed.file_bytes, t_ondemand.best_seconds, "—",
+                     "decimals parsed, no ParsedLine, no error paths; " +
+                         Fixed(t_feed.best_seconds / t_ondemand.best_seconds, 2) + "× faster than FeedParser");
+  return bad == 0 && od_counts.errors == 0 ? 0 : 1;
 }
 
 // ---------------------------------------------------------------------------
@@ -236,7 +257,8 @@ int RunReplaySqlite(const Args& args) {
     ReplayOptions options;
     options.path = args.feed;
     options.store = store.get();
-    options.snapshot_interval_ms = kDefaultSnapshotIntervalMs;
+    options.snapshot_interval_ms = args.snapshot_interval_ms >= 0 ? args.snapshot_interval_ms
+                                                                  : kDefaultSnapshotIntervalMs;
     options.prune_keep_ms = kDefaultPruneKeepMs;
     BookEngine engine;
     auto t0 = Clock::now();
@@ -256,7 +278,9 @@ int RunReplaySqlite(const Args& args) {
                summary.store.queue_full_waits, db_bytes / 1e6);
   const auto lines = static_cast<size_t>(c.lines);
   const double mps = static_cast<double>(lines) / t.best_seconds;
-  PrintThroughputRow("full replay into SQLite (`Replay()` + `Store`, fresh file DB, WAL)", lines,
+  const std::string interval =
+      args.snapshot_interval_ms >= 0 ? " [snapshots every " + std::to_string(args.snapshot_interval_ms) + " ms]" : "";
+  PrintThroughputRow("full replay into SQLite (`Replay()` + `Store`, fresh file DB, WAL)" + interval, lines,
                      static_cast<size_t>(summary.bytes), t.best_seconds, TargetCell(kReplayTargetMsgsPerSec, mps),
                      Group(static_cast<double>(summary.store.events_written) / t.best_seconds) +
                          " event rows/s; " + Group(static_cast<double>(summary.store.events_written)) +
@@ -349,10 +373,21 @@ int RunSqliteRaw(const Args& args) {
     // The writer connection settings of host/src/store/sqlite_store.cc.
     Exec(db, "PRAGMA journal_mode = WAL");
     Exec(db, "PRAGMA synchronous = NORMAL");
-    Exec(db, "PRAGMA foreign_keys = ON");
+    Exec(db, args.variant == "no-fk" || args.variant == "bare" ? "PRAGMA foreign_keys = OFF" : "PRAGMA foreign_keys = ON");
     Exec(db, "PRAGMA cache_size = -65536");
     Exec(db, "PRAGMA temp_store = MEMORY");
-    Exec(db, kRawSchema);
+    std::string schema = kRawSchema;
+    const bool drop_outcome_index = args.variant == "no-index" || args.variant == "no-outcome-index" ||
+                                    args.variant == "bare";
+    const bool drop_unique = args.variant == "no-index" || args.variant == "no-unique" || args.variant == "bare";
+    if (drop_outcome_index) {  // the secondary index on (outcome_id, id)
+      schema.replace(schema.find("CREATE INDEX orderbook_events_by_outcome"), std::string::npos, "");
+    }
+    if (drop_unique) {  // the UNIQUE (source_id, line, item) constraint and its index
+      const std::string unique = ",\n  UNIQUE (source_id, line, item)";
+      schema.replace(schema.find(unique), unique.size(), "");
+    }
+    Exec(db, schema.c_str());
     Exec(db, "INSERT INTO sources (id, path, first_seen_ms, updated_ms) VALUES (1, 'feed', 0, 0)");
     sqlite3_stmt *ins_outcome = nullptr, *ins_event = nullptr, *upd_source = nullptr;
     Check(db, sqlite3_prepare_v3(db, "INSERT INTO outcomes (id, market, asset_id) VALUES (?1, ?2, ?3)", -1,
@@ -421,10 +456,11 @@ int RunSqliteRaw(const Args& args) {
     RemoveDb(path);
   }
   LogRuns("sqlite3 raw inserts", t);
-  PrintThroughputRow("bare sqlite3 C API: the same orderbook_events rows, prepared stmt, 1 txn / 16384 lines",
+  const std::string variant = args.variant.empty() ? "" : " [" + args.variant + "]";
+  PrintThroughputRow("bare sqlite3 C API: the same orderbook_events rows, prepared stmt, 1 txn / 16384 lines" + variant,
                      lines, 0, t.best_seconds, "—",
                      Group(static_cast<double>(rows) / t.best_seconds) + " rows/s (" +
-                         Group(static_cast<double>(rows)) + " rows; no parse, no snapshots/status; MB/s n/a)");
+                         Group(static_cast<double>(rows)) + " rows; no parse, no snapshots/status)");
   return 0;
 }
 
@@ -533,6 +569,8 @@ int RunMemory(const Args& args) {
 int Usage() {
   std::fprintf(stderr,
                "usage: polyhost_bench COMMAND FEED [--repeat N] [--limit LINES] [--db PATH]\n"
+               "       [--snapshot-interval-ms MS]  (replay-sqlite; default 60000 as config/default.toml)\n"
+               "       [--variant no-fk|no-unique|no-outcome-index|no-index|bare]  (sqlite-raw: schema experiments)\n"
                "commands: parse engine replay-sqlite sqlite-raw latency memory books\n");
   return 2;
 }
@@ -555,6 +593,14 @@ int main(int argc, char** argv) {
         args.repeat = std::max(1, std::stoi(value()));
       } else if (a == "--limit") {
         args.limit = std::stoull(value());
+      } else if (a == "--snapshot-interval-ms") {
+        args.snapshot_interval_ms = std::stoll(value());
+      } else if (a == "--variant") {
+        args.variant = value();
+        if (args.variant != "no-fk" && args.variant != "no-unique" && args.variant != "no-outcome-index" &&
+            args.variant != "no-index" && args.variant != "bare") {
+          return Usage();
+        }
       } else if (a == "--db") {
         args.db = value();
       } else if (a.rfind("--", 0) == 0) {

@@ -62,7 +62,9 @@ struct StatusRow {
   int64_t continuity_breaks;  // times the asset went stale
 };
 
-// A snapshot of one asset's in-memory book.
+// A snapshot of one asset's in-memory book. It covers the asset's events with
+// seq <= this seq, so it may be taken in the middle of a batch: the writer sets
+// its event_watermark just below the asset's first later event.
 struct SnapshotRow {
   uint32_t asset_key;
   int64_t ts_ms;
@@ -72,7 +74,9 @@ struct SnapshotRow {
 
 // One transaction's worth of work. The writer applies, in order: new assets,
 // events (skipping lines <= the source's committed line), status, snapshots,
-// then advances the source's committed line to last_line.
+// then advances the source's committed line to last_line. A batch whose
+// last_line is at or below the committed line (a resumed replay resubmitting it)
+// writes no status or snapshot rows either: the earlier run wrote them.
 struct WriteBatch {
   int64_t source_id = 0;  // 0: no source (e.g. snapshot-only batches)
   int64_t last_line = 0;
@@ -106,8 +110,8 @@ struct AssetStatus {
 struct StoredBook {
   std::string market;
   std::string asset_id;
-  int64_t seq = 0;
-  int64_t ts_ms = 0;
+  int64_t seq = 0;    // of the last event applied (or of the snapshot)
+  int64_t ts_ms = 0;  // venue time of the book's last change
   bool stale = false;
   OrderBook book;
 };
@@ -144,7 +148,8 @@ class Store {
   virtual void Flush() = 0;
   virtual StoreStats stats() const = 0;
 
-  // Reads (synchronous, caller's thread).
+  // Reads (synchronous, caller's thread). They see committed batches: call
+  // Flush() first to include your own submissions.
   virtual std::vector<AssetStatus> Status() = 0;
   virtual std::optional<StoredBook> LoadBook(std::string_view market, std::string_view asset_id) = 0;
 

@@ -16,12 +16,10 @@
 extern "C" {
 #endif
 
-/* ph_book_view.flags */
-enum {
-  /* Continuity was lost (a gap, a drift check failed, the feed went silent): the
-   * levels are the last known state and may be wrong until the next resync. */
-  PH_BOOK_FLAG_STALE = 1u << 0
-};
+/* ph_book_view.flags (bits of a uint32_t) */
+/* Continuity was lost (a gap, a drift check failed, the feed went silent): the
+ * levels are the last known state and may be wrong until the next resync. */
+#define PH_BOOK_FLAG_STALE 0x1u
 
 /* A read-only view of one asset's L2 book after a whole feed frame was applied
  * (never half-applied state). Zero copies: the level arrays are the host's own.
@@ -84,11 +82,9 @@ enum {
   PH_ORDER_CANCELLED = 7         /* closed before filling completely; `reason` says why */
 };
 
-/* ph_order_update.flags */
-enum {
-  /* relayer.dry_run is on: the plan was gated and logged, never sent. */
-  PH_ORDER_FLAG_DRY_RUN = 1u << 0
-};
+/* ph_order_update.flags (bits of a uint32_t) */
+/* relayer.dry_run is on: the plan was gated and logged, never sent. */
+#define PH_ORDER_FLAG_DRY_RUN 0x1u
 
 /* leg_index of an update about the whole plan (PLAN_ACCEPTED, PLAN_REJECTED). */
 #define PH_LEG_ALL 0xFFFFFFFFu
@@ -113,11 +109,9 @@ typedef struct ph_order_update {
   uint32_t reserved0;
 } ph_order_update;
 
-/* ph_fill.flags */
-enum {
-  PH_FILL_FLAG_MAKER = 1u << 0,     /* our resting order was hit */
-  PH_FILL_FLAG_SIMULATED = 1u << 1  /* from the paper relayer, not the venue */
-};
+/* ph_fill.flags (bits of a uint32_t) */
+#define PH_FILL_FLAG_MAKER 0x1u     /* our resting order was hit */
+#define PH_FILL_FLAG_SIMULATED 0x2u /* from the paper relayer, not the venue */
 
 /* An execution of one of this plugin's orders. */
 typedef struct ph_fill {

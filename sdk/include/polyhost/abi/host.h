@@ -7,9 +7,10 @@
  *
  * Threads:
  *   [any-thread]       may be called from any thread, concurrently.
- *   [strategy-thread]  may only be called from inside a callback the host made
- *                      into this plugin (init, activate, on_*, deactivate); such
- *                      callbacks always run on the host's strategy thread.
+ *   [strategy-thread]  may only be called from inside a call the host is making
+ *                      into this plugin (create, init, activate, on_*,
+ *                      deactivate; not destroy); those always run on the host's
+ *                      strategy thread.
  *                      Called from anywhere else it returns PH_ERR_WRONG_STATE.
  *
  * Versioning: the table only grows. Before calling a function added after 1.0,
@@ -89,10 +90,12 @@ typedef struct ph_host {
   ph_result (*get_book)(const struct ph_host* host, const char* market, const char* asset_id,
                         ph_book_view* out);
 
-  /* Proposes a plan. The host validates the shape (PH_ERR_INVALID_ARGUMENT
-   * naming nothing is accepted: see the log line), copies it, assigns an id
-   * (written to *out_plan_id when not NULL; ids are > 0 and increase) and queues
-   * it; the gate's decision arrives later as on_order_update.
+  /* Proposes a plan. The host checks its shape (at least one leg and at most
+   * the host's cap, assets present, side and tif known, 0 < price < 1000000,
+   * size > 0; otherwise PH_ERR_INVALID_ARGUMENT, nothing is queued and the host
+   * logs which leg is wrong), copies it, assigns an id (written to *out_plan_id
+   * when not NULL; ids are > 0 and increase) and queues it. The risk gate's
+   * decision arrives later as on_order_update.
    * The queue is bounded per plugin: PH_ERR_SINK_FULL means the host has not
    * drained it yet and the plan was dropped. Overflowing the sink DISABLES the
    * plugin once the current callback returns: submit a bounded number of plans
@@ -117,7 +120,7 @@ typedef struct ph_host {
 } ph_host;
 
 /* True when `host` offers function `fn` (it is in the table and not NULL). */
-#define PH_HOST_HAS(host, fn) (PH_STRUCT_HAS(host, ph_host, fn) && (host)->fn != NULL)
+#define PH_HOST_HAS(host, fn) (PH_STRUCT_HAS(host, ph_host, fn) && (host)->fn)
 
 #ifdef __cplusplus
 }

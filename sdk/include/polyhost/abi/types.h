@@ -7,7 +7,8 @@
  *     NULL only where its comment says so.
  *   - Enumerations travel as fixed-width integers (int32_t); the named constants
  *     live in anonymous enums. Zero is never a valid side or time in force, so a
- *     zero-initialised struct is rejected rather than misread.
+ *     zero-initialised struct is rejected rather than misread. Bit flags are
+ *     uint32_t fields with #define'd unsigned constants (PH_*_FLAG_*).
  *   - Growable structs start with `uint32_t struct_size`: the writer sets it to
  *     sizeof the struct it was compiled with; the reader only reads fields that
  *     lie within struct_size (PH_STRUCT_HAS). Fields are only ever appended.
@@ -26,8 +27,13 @@ extern "C" {
 
 /* True when the growable struct at `ptr` (of C type `type`) is large enough to
  * contain `field`, i.e. its writer knew about that field. */
+#ifdef __cplusplus
+#define PH_STRUCT_HAS(ptr, type, field) \
+  ((ptr) != nullptr && (ptr)->struct_size >= offsetof(type, field) + sizeof(type::field))
+#else
 #define PH_STRUCT_HAS(ptr, type, field) \
   ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, field) + sizeof(((const type*)0)->field))
+#endif
 
 /* One price level: frozen, 16 bytes, no struct_size (it is an array element).
  * Layout-identical to the host's polyhost::Level, so books are handed out

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs every benchmark of docs/performance.md against the same generated feed and
+# prints the results as markdown tables (stdout); progress and per-run details go
+# to stderr. `make bench` runs `bash bench/run.sh build/release`.
+#
+#   bash bench/run.sh BUILD_DIR            # BUILD_DIR holds bench/polyhost_bench
+#   BENCH_REPEAT=5 bash bench/run.sh ...   # best of N for throughput (default 5)
+#
+# The 1,000,000-message format P feed is generated once into bench/data/ (git-
+# ignored) and reused while the generator and its arguments are unchanged.
+# Never asserts timings; exits non-zero only when a benchmark fails to run or
+# finds a correctness mismatch.
+set -euo pipefail
+
+if [[ $# -lt 1 ]]; then
+  echo "usage: bash bench/run.sh BUILD_DIR" >&2
+  exit 2
+fi
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=$(cd "$1" && pwd)
+cd "$ROOT"
+
+BIN="$BUILD_DIR/bench/polyhost_bench"
+REPEAT="${BENCH_REPEAT:-5}"
+PYTHON=/usr/bin/python3
+[[ -x "$PYTHON" ]] || PYTHON=python3
+DATA=bench/data
+FEED="$DATA/feed1m.jsonl"
+CATALOG="$DATA/catalog1m.json"
+GEN_ARGS=(--format P --markets 200 --events 20 --outcomes 6 --messages 1000000 --seed 1)
+START=$(date +%s)
+
+if [[ ! -x "$BIN" ]]; then
+  echo "building polyhost_bench in $BUILD_DIR" >&2
+  cmake --build "$BUILD_DIR" --target polyhost_bench >&2
+fi
+
+# --- the feed, generated on demand and cached --------------------------------
+mkdir -p "$DATA"
+STAMP="$DATA/feed1m.stamp"
+WANT="$(sha256sum tools/gen_recording.py | cut -c1-16) ${GEN_ARGS[*]}"
+if [[ ! -s "$FEED" || ! -s "$CATALOG" || "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]]; then
+  echo "generating $FEED (about 40 s) ..." >&2
+  rm -f "$STAMP"
+  "$PYTHON" tools/gen_recording.py "${GEN_ARGS[@]}" --out "$FEED.tmp" --catalog "$CATALOG"
+  mv "$FEED.tmp" "$FEED"
+  echo "$WANT" > "$STAMP"
+fi
+# Warm the page cache so the file-reading benchmarks (replay, memory) do not pay
+# for the disk on their first run.
+cat "$FEED" > /dev/null
+
+# --- the machine ---------------------------------------------------------------
+cache_var() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD_DIR/CMakeCache.txt" 2>/dev/null | head -n 1; }
+BUILD_TYPE=$(cache_var CMAKE_BUILD_TYPE)
+CXX_PATH=$(cache_var CMAKE_CXX_COMPILER)
+CXX_VERSION=$("${CXX_PATH:-c++}" --version 2>/dev/null | head -n 1 || true)
+CXX_FLAGS="$(cache_var CMAKE_CXX_FLAGS) $(cache_var "CMAKE_CXX_FLAGS_$(echo "${BUILD_TYPE:-none}" | tr '[:lower:]' '[:upper:]')")"
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null | head -n 1)" ]]; then COMMIT="$COMMIT (dirty tree)"; fi
+LINES=$(wc -l < "$FEED")
+BYTES=$(stat -c %s "$FEED")
+
+echo "## polyhost benchmarks"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "- build: ${BUILD_TYPE:-unknown} (${CXX_FLAGS## }), ${CXX_VERSION:-unknown compiler}, commit $COMMIT"
+echo "- feed: \`$FEED\` — $LINES lines, $BYTES bytes (gen_recording.py ${GEN_ARGS[*]})"
+echo "- command: \`bash bench/run.sh ${1}\` (throughput: best of $REPEAT runs; replay into SQLite: best of 2)"
+echo
+
+run() { "$BIN" "$@" || { echo "polyhost_bench $1 failed (exit $?)" >&2; FAILED=1; }; }
+FAILED=0
+
+echo "### Throughput (msgs = feed lines)"
+echo
+echo "| Benchmark | msgs/s | MB/s | ns/msg | Target | Notes |"
+echo "|---|---:|---:|---:|---|---|"
+run parse "$FEED" --repeat "$REPEAT"
+run engine "$FEED" --repeat "$REPEAT"
+run replay-sqlite "$FEED" --repeat 2
+run sqlite-raw "$FEED" --repeat 1
+echo
+echo "### Latency (ns; measured with \`std::chrono::steady_clock\`, see docs/performance.md)"
+echo
+echo "| Measurement | p50 | p90 | p99 | p99.9 | max | mean | samples |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+run latency "$FEED"
+echo
+echo "### Memory per asset (books built by BookEngine from the whole feed)"
+echo
+echo "| Measurement | Value |"
+echo "|---|---:|"
+run memory "$FEED"
+echo
+echo "### Book structure: production sorted vector vs flat tick-indexed array (same level updates)"
+echo
+echo "| Structure | ns/update | updates/s | ns/snapshot | heap bytes/book | sizeof | final books |"
+echo "|---|---:|---:|---:|---:|---:|---|"
+run books "$FEED" --repeat "$REPEAT"
+echo
+echo "_total wall time: $(( $(date +%s) - START )) s; load average at end: $(cut -d" " -f1-3 /proc/loadavg)_"
+exit "$FAILED"
