@@ -29,6 +29,10 @@ FEED="$DATA/feed1m.jsonl"
 CATALOG="$DATA/catalog1m.json"
 GEN_ARGS=(--format P --markets 200 --events 20 --outcomes 6 --messages 1000000 --seed 1)
 START=$(date +%s)
+# Scratch databases go to a private directory, removed even if a benchmark crashes.
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/polyhost_bench.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+export TMPDIR="$SCRATCH"
 
 if [[ ! -x "$BIN" ]]; then
   echo "building polyhost_bench in $BUILD_DIR" >&2
@@ -71,7 +75,15 @@ echo "- feed: \`$FEED\` — $LINES lines, $BYTES bytes (gen_recording.py ${GEN_A
 echo "- command: \`bash bench/run.sh ${1}\` (throughput: best of $REPEAT runs; replay into SQLite: best of 2)"
 echo
 
-run() { "$BIN" "$@" || { echo "polyhost_bench $1 failed (exit $?)" >&2; FAILED=1; }; }
+run() {
+  local rc=0
+  "$BIN" "$@" || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "polyhost_bench $1 failed (exit $rc)" >&2
+    echo "| \`$1\` | **failed** (exit $rc, see stderr) |"
+    FAILED=1
+  fi
+}
 FAILED=0
 
 echo "### Throughput (msgs = feed lines)"

@@ -66,6 +66,9 @@ PH_ASSERT(PH_BOOK_FLAG_STALE == 0x1u && PH_ORDER_FLAG_DRY_RUN == 0x1u && PH_FILL
           "flags are frozen");
 PH_ASSERT(PH_CONTROL_PAUSED == 0x1u && PH_CONTROL_DRY_RUN == 0x2u && PH_CONTROL_STALE == 0x4u,
           "control flags are frozen");
+PH_ASSERT(PH_MARKET_NEG_RISK == 0x1u && PH_MARKET_ACTIVE == 0x2u && PH_MARKET_CLOSED == 0x4u &&
+              PH_MARKET_OBSERVED == 0x8u && PH_GROUP_BINARY == 1 && PH_GROUP_NEG_RISK_EVENT == 2,
+          "markets constants are frozen");
 
 #if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
 PH_END(ph_asset_ref, asset_id, 16);
@@ -218,6 +221,41 @@ PH_OFF(ph_control_ext, get_status, 8);
 PH_OFF(ph_control_ext, request_pause, 16);
 PH_OFF(ph_control_ext, request_resume, 24);
 PH_END(ph_control_ext, request_cancel_all, 40);
+
+PH_OFF(ph_market_info, struct_size, 0);
+PH_OFF(ph_market_info, flags, 4);
+PH_OFF(ph_market_info, market, 8);
+PH_OFF(ph_market_info, event_id, 16);
+PH_OFF(ph_market_info, question, 24);
+PH_OFF(ph_market_info, tick_size, 32);
+PH_OFF(ph_market_info, min_order_size, 40);
+PH_OFF(ph_market_info, outcome_count, 48);
+PH_END(ph_market_info, reserved0, 56);
+
+PH_OFF(ph_outcome_info, struct_size, 0);
+PH_OFF(ph_outcome_info, index, 4);
+PH_OFF(ph_outcome_info, market, 8);
+PH_OFF(ph_outcome_info, asset_id, 16);
+PH_OFF(ph_outcome_info, outcome, 24);
+PH_END(ph_outcome_info, complement_asset_id, 40);
+
+PH_OFF(ph_market_group, struct_size, 0);
+PH_OFF(ph_market_group, kind, 4);
+PH_OFF(ph_market_group, id, 8);
+PH_OFF(ph_market_group, event_id, 16);
+PH_OFF(ph_market_group, leg_count, 24);
+PH_END(ph_market_group, reserved0, 32);
+
+PH_OFF(ph_markets_ext, struct_size, 0);
+PH_OFF(ph_markets_ext, generation, 8);
+PH_OFF(ph_markets_ext, market_count, 16);
+PH_OFF(ph_markets_ext, get_market, 24);
+PH_OFF(ph_markets_ext, get_market_at, 32);
+PH_OFF(ph_markets_ext, get_outcome, 40);
+PH_OFF(ph_markets_ext, get_outcome_at, 48);
+PH_OFF(ph_markets_ext, group_count, 56);
+PH_OFF(ph_markets_ext, get_group, 64);
+PH_END(ph_markets_ext, find_groups, 80);
 #endif /* LP64 */
 
 #endif /* POLYHOST_TESTS_ABI_LAYOUT_H */

@@ -9,6 +9,7 @@
 #include "polyhost/abi/plugin.h"
 #include "polyhost/abi/entry.h"
 #include "polyhost/abi/control.h"
+#include "polyhost/abi/markets.h"
 #include "polyhost/abi/polyhost.h"
 
 #include "abi_layout.h"

@@ -67,6 +67,7 @@ int RunCli(int argc, char** argv) {
   AddBookCommand(app, registry);
   AddConfigCommand(app, registry);
   AddMaintenanceCommands(app, registry);
+  AddRunCommands(app, registry);
 
   try {
     app.parse(argc, argv);

@@ -51,5 +51,6 @@ void AddStatusCommands(CLI::App& app, CommandRegistry& registry);
 void AddBookCommand(CLI::App& app, CommandRegistry& registry);
 void AddConfigCommand(CLI::App& app, CommandRegistry& registry);
 void AddMaintenanceCommands(CLI::App& app, CommandRegistry& registry);
+void AddRunCommands(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace polyhost

@@ -87,7 +87,7 @@ TEST_CASE("paper relayer takes liquidity level by level and honours IOC/FOK") {
   Recorder rec;
   relayer->SetListener(&rec);
   OrderBook book = Book({{480000, 10'000000}}, {{500000, 4'000000}, {510000, 6'000000}, {530000, 100'000000}});
-  relayer->OnBook("a", book);
+  relayer->OnBook("m", "a", book);
 
   Order o{1, 1, "t", {"m", "a", Side::kBid, 510000, 20'000000, TimeInForce::kIoc}};
   relayer->Submit(o);
@@ -112,12 +112,12 @@ TEST_CASE("paper relayer takes liquidity level by level and honours IOC/FOK") {
   CHECK(rec.fills.empty());
   CHECK(rec.updates.back().state == OrderState::kAcked);
   book.ApplyLevel(Side::kAsk, 490000, 2'000000);
-  relayer->OnBook("a", book);
+  relayer->OnBook("m", "a", book);
   REQUIRE(rec.fills.size() == 1);
   CHECK(rec.fills[0].size == 2'000000);
   CHECK(rec.fills[0].maker);
   CHECK(rec.updates.back().state == OrderState::kPartiallyFilled);
-  relayer->OnTrade("a", 480000, 10'000000);  // a print through our price fills the rest
+  relayer->OnTrade("m", "a", 480000, 10'000000);  // a print through our price fills the rest
   CHECK(rec.updates.back().state == OrderState::kFilled);
   relayer->Cancel(3);  // already done: no-op
   CHECK(rec.updates.back().state == OrderState::kFilled);

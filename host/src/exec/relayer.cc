@@ -56,7 +56,7 @@ class PaperRelayer final : public Relayer {
 
   void Submit(const Order& order) override {
     Resting r{order, 0};
-    auto bit = books_.find(order.leg.asset_id);
+    auto bit = books_.find(BookKey(order.leg.market, order.leg.asset_id));
     // Marketable part: walk the opposite side while it crosses our limit.
     std::vector<Level> takes;
     int64_t available = 0;
@@ -95,10 +95,11 @@ class PaperRelayer final : public Relayer {
     resting_.erase(it);
   }
 
-  void OnBook(std::string_view asset_id, const OrderBook& book) override {
-    auto slot = books_.find(asset_id);
+  void OnBook(std::string_view market, std::string_view asset_id, const OrderBook& book) override {
+    const std::string& key = BookKey(market, asset_id);
+    auto slot = books_.find(key);
     if (slot == books_.end()) {
-      books_.emplace(std::string(asset_id), &book);
+      books_.emplace(key, &book);
     } else {
       slot->second = &book;
     }
@@ -106,7 +107,7 @@ class PaperRelayer final : public Relayer {
     // A resting order fills when the opposite side has come through its price.
     for (auto it = resting_.begin(); it != resting_.end();) {
       Resting& r = it->second;
-      if (r.order.leg.asset_id != asset_id) {
+      if (r.order.leg.asset_id != asset_id || r.order.leg.market != market) {
         ++it;
         continue;
       }
@@ -121,13 +122,13 @@ class PaperRelayer final : public Relayer {
     }
   }
 
-  void OnTrade(std::string_view asset_id, int64_t price, int64_t size) override {
+  void OnTrade(std::string_view market, std::string_view asset_id, int64_t price, int64_t size) override {
     // A print at or through our price trades volume that was ahead of or at us:
     // credit it to resting orders in order id (time) priority.
     int64_t volume = size;
     for (auto it = resting_.begin(); it != resting_.end() && volume > 0;) {
       Resting& r = it->second;
-      const bool hit = r.order.leg.asset_id == asset_id &&
+      const bool hit = r.order.leg.asset_id == asset_id && r.order.leg.market == market &&
                        (r.order.leg.side == Side::kBid ? price <= r.order.leg.price : price >= r.order.leg.price);
       if (!hit) {
         ++it;
@@ -145,6 +146,14 @@ class PaperRelayer final : public Relayer {
     Order order;
     int64_t filled;
   };
+
+  // (market, asset_id) as one map key; reuses a scratch string.
+  const std::string& BookKey(std::string_view market, std::string_view asset_id) {
+    scratch_.assign(market);
+    scratch_ += '\x1f';
+    scratch_ += asset_id;
+    return scratch_;
+  }
 
   void Report(const OrderUpdate& u) {
     if (listener_ != nullptr) listener_->OnOrderUpdate(u);
@@ -166,6 +175,7 @@ class PaperRelayer final : public Relayer {
   // The host's live books (owned by the book engine, stable for the run).
   std::map<std::string, const OrderBook*, std::less<>> books_;
   std::map<int64_t, Resting> resting_;  // by order id: time priority
+  std::string scratch_;
 };
 
 }  // namespace

@@ -58,8 +58,8 @@ class Relayer {
   virtual void Cancel(int64_t order_id) = 0;
   // Market data, for simulated relayers. `book` must outlive the relayer (the
   // book engine's books do): paper keeps a pointer rather than a copy.
-  virtual void OnBook(std::string_view asset_id, const OrderBook& book) {}
-  virtual void OnTrade(std::string_view asset_id, int64_t price, int64_t size) {}
+  virtual void OnBook(std::string_view market, std::string_view asset_id, const OrderBook& book) {}
+  virtual void OnTrade(std::string_view market, std::string_view asset_id, int64_t price, int64_t size) {}
 
  protected:
   RelayerListener* listener_ = nullptr;

@@ -31,6 +31,7 @@ ReplaySummary Replay(const ReplayOptions& options, BookEngine& engine) {
   auto submit = [&](int64_t last_line) {
     if (options.store == nullptr) return;
     engine.CollectStatus(&batch);
+    if (options.on_batch) options.on_batch(&batch);
     batch.last_line = last_line;
     options.store->Submit(std::move(batch));
     batch = WriteBatch{};
@@ -62,7 +63,7 @@ ReplaySummary Replay(const ReplayOptions& options, BookEngine& engine) {
       if (options.on_warning) options.on_warning(msg);
     } else {
       engine.Apply(parsed, line_no, sink, line_no > committed_line);
-      if (options.on_line) options.on_line(engine);
+      if (options.on_line) options.on_line(engine, parsed, line_no);
     }
     if (options.snapshot_interval_ms > 0 && sink != nullptr && engine.last_ts_ms() >= next_snapshot_ts) {
       if (next_snapshot_ts != 0) {

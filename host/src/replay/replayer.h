@@ -31,8 +31,12 @@ struct ReplayOptions {
   std::function<void(const std::string&)> on_warning;
   // Called about every 64k lines and at the end with (bytes read, file size).
   std::function<void(int64_t, int64_t)> on_progress;
-  // Called after each applied line (plugin dispatch hooks in here later).
-  std::function<void(const BookEngine&)> on_line;
+  // Called after each applied line with the engine and the parsed line (the run
+  // loop dispatches books and trades to plugins from here).
+  std::function<void(const BookEngine&, const ParsedLine&, int64_t line_no)> on_line;
+  // Called just before each batch goes to the store, to add rows of its own
+  // (orders, fills, audit) to the same transaction.
+  std::function<void(WriteBatch*)> on_batch;
 };
 
 struct ReplaySummary {

@@ -123,7 +123,7 @@ CREATE TABLE orders (
   created_ts_ms       INTEGER NOT NULL,
   updated_ts_ms       INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX orders_by_plan ON orders (plan_id, leg);
+CREATE UNIQUE INDEX orders_by_plan ON orders (plan_id, leg);
 CREATE UNIQUE INDEX orders_by_venue_id ON orders (venue_order_id) WHERE venue_order_id IS NOT NULL;
 CREATE INDEX orders_by_created ON orders (created_ts_ms);
 

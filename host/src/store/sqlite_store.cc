@@ -430,6 +430,7 @@ class SqliteStore final : public Store {
   void ResolveIds(size_t begin, size_t rows, int64_t* next_id);
   void WriteIndex(bool track);
   void WriteSnapshots(const WriteBatch& b);
+  void WriteExecution(const WriteBatch& b);
   void NoteSkipped(const EventRow& e);
   int64_t CommittedLine(int64_t source_id);
   int64_t OutcomeId(uint32_t key) const;
@@ -463,6 +464,7 @@ class SqliteStore final : public Store {
   Stmt insert_event_, insert_events_, resolve_ids_, insert_index_;
   Stmt upsert_status_, insert_snapshot_, max_event_id_;
   Stmt select_source_, update_source_;
+  Stmt insert_audit_, upsert_order_, select_order_, insert_fill_;
   std::vector<int64_t> key_to_outcome_;             // asset key -> outcomes.id (0 = unknown)
   std::unordered_map<int64_t, int64_t> committed_;  // source id -> committed_line
   // Per-batch scratch, kept to reuse its memory.
@@ -502,7 +504,8 @@ SqliteStore::~SqliteStore() {
   // Statements before their connections (sqlite3_close refuses open statements).
   for (Stmt* s : {&begin_, &commit_, &insert_outcome_, &select_outcome_, &insert_event_, &insert_events_,
                   &resolve_ids_, &insert_index_, &upsert_status_, &insert_snapshot_, &max_event_id_,
-                  &select_source_, &update_source_}) {
+                  &select_source_, &update_source_, &insert_audit_, &upsert_order_, &select_order_,
+                  &insert_fill_}) {
     s->Finalize();
   }
 }
@@ -603,6 +606,23 @@ void SqliteStore::PrepareWriter() {
   max_event_id_ = Stmt(db, "SELECT coalesce(max(id), 0) FROM orderbook_events", true);
   select_source_ = Stmt(db, "SELECT committed_line FROM sources WHERE id = ?1", true);
   update_source_ = Stmt(db, "UPDATE sources SET committed_line = ?2, updated_ms = ?3 WHERE id = ?1", true);
+  insert_audit_ = Stmt(db,
+                       "INSERT INTO exec_audit (plan_id, plugin, decision, reason, legs_json, event_to_plan_us,"
+                       " plan_to_ack_us, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       true);
+  upsert_order_ = Stmt(db,
+                       "INSERT INTO orders (plan_id, leg, plugin, outcome_id, side, price_micros, size_micros, tif,"
+                       " status, relayer, dry_run, filled_size_micros, error, created_ts_ms, updated_ts_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)"
+                       " ON CONFLICT (plan_id, leg) DO UPDATE SET status = excluded.status,"
+                       " filled_size_micros = excluded.filled_size_micros, error = excluded.error,"
+                       " updated_ts_ms = excluded.updated_ts_ms",
+                       true);
+  select_order_ = Stmt(db, "SELECT id FROM orders WHERE plan_id = ?1 AND leg = ?2", true);
+  insert_fill_ = Stmt(db,
+                      "INSERT INTO fills (order_id, price_micros, size_micros, fee_micros, ts_ms)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+                      true);
 }
 
 void SqliteStore::RequireWritable(const char* what) const {
@@ -921,6 +941,67 @@ void SqliteStore::WriteSnapshots(const WriteBatch& b) {
   }
 }
 
+// Execution records: audits, orders (inserted on first sight, then updated by
+// (plan_id, leg)), fills (of an order written by this or an earlier batch).
+void SqliteStore::WriteExecution(const WriteBatch& b) {
+  for (const AuditRow& a : b.audits) {
+    insert_audit_.Reset();
+    insert_audit_.Text(1, a.plan_id);
+    insert_audit_.Text(2, a.plugin);
+    insert_audit_.Text(3, a.decision);
+    insert_audit_.Text(4, a.reason);
+    insert_audit_.Text(5, a.legs_json.empty() ? std::string_view("[]") : std::string_view(a.legs_json));
+    if (a.event_to_plan_us >= 0) {
+      insert_audit_.Int(6, a.event_to_plan_us);
+    } else {
+      insert_audit_.Null(6);
+    }
+    if (a.plan_to_ack_us >= 0) {
+      insert_audit_.Int(7, a.plan_to_ack_us);
+    } else {
+      insert_audit_.Null(7);
+    }
+    insert_audit_.Int(8, a.ts_ms);
+    insert_audit_.Run("cannot insert into exec_audit");
+  }
+  for (const OrderRow& o : b.orders) {
+    upsert_order_.Reset();
+    upsert_order_.Text(1, o.plan_id);
+    upsert_order_.Int(2, o.leg);
+    upsert_order_.Text(3, o.plugin);
+    upsert_order_.Int(4, OutcomeId(o.asset_key));
+    upsert_order_.Int(5, static_cast<int64_t>(o.side));
+    upsert_order_.Int(6, o.price);
+    upsert_order_.Int(7, o.size);
+    upsert_order_.Text(8, o.tif);
+    upsert_order_.Text(9, o.status);
+    upsert_order_.Text(10, o.relayer);
+    upsert_order_.Int(11, o.dry_run ? 1 : 0);
+    upsert_order_.Int(12, o.filled);
+    upsert_order_.Text(13, o.error);
+    upsert_order_.Int(14, o.ts_ms);
+    upsert_order_.Run("cannot upsert orders");
+  }
+  for (const FillRow& f : b.fills) {
+    select_order_.Reset();
+    select_order_.Text(1, f.plan_id);
+    select_order_.Int(2, f.leg);
+    if (!select_order_.Step("cannot read orders")) {
+      select_order_.Reset();
+      throw StoreError("fill for plan " + f.plan_id + " leg " + std::to_string(f.leg) + ", which has no order row");
+    }
+    const int64_t order_id = select_order_.ColInt(0);
+    select_order_.Reset();
+    insert_fill_.Reset();
+    insert_fill_.Int(1, order_id);
+    insert_fill_.Int(2, f.price);
+    insert_fill_.Int(3, f.size);
+    insert_fill_.Int(4, f.fee_micros);
+    insert_fill_.Int(5, f.ts_ms);
+    insert_fill_.Run("cannot insert into fills");
+  }
+}
+
 SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
   BatchResult result;
   sqlite3* db = wdb_;
@@ -980,8 +1061,11 @@ SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
       // 4. Snapshots.
       if (snapshots) WriteSnapshots(b);
     }
+    // 5. Execution records. Always written: their plan ids belong to this run
+    // (a resumed run makes new ones), and a later fill needs its order row.
+    WriteExecution(b);
 
-    // 5. The source's progress, in the same transaction as its rows.
+    // 6. The source's progress, in the same transaction as its rows.
     if (has_source && b.last_line > committed) {
       update_source_.Reset();
       update_source_.Int(1, b.source_id);

@@ -72,6 +72,46 @@ struct SnapshotRow {
   std::string levels_json;
 };
 
+// An order the host created for one leg of an accepted plan; inserted on first
+// sight, then updated (status, filled) by (plan_id, leg).
+struct OrderRow {
+  std::string plan_id;  // "<run_id>:<n>"
+  uint32_t leg = 0;
+  std::string plugin;
+  uint32_t asset_key = 0;
+  Side side = Side::kBid;
+  int64_t price = 0;
+  int64_t size = 0;
+  std::string tif;
+  std::string status;  // acked | rejected | partially_filled | filled | cancelled | dry_run
+  std::string relayer;
+  bool dry_run = true;
+  int64_t filled = 0;
+  std::string error;
+  int64_t ts_ms = 0;
+};
+
+struct FillRow {
+  std::string plan_id;
+  uint32_t leg = 0;
+  int64_t price = 0;
+  int64_t size = 0;
+  int64_t fee_micros = 0;
+  int64_t ts_ms = 0;
+};
+
+// One decision about a plan (accepted or rejected with its reason).
+struct AuditRow {
+  std::string plan_id;
+  std::string plugin;
+  std::string decision;  // accepted | rejected
+  std::string reason;
+  std::string legs_json;
+  int64_t event_to_plan_us = -1;  // -1: not measured
+  int64_t plan_to_ack_us = -1;
+  int64_t ts_ms = 0;
+};
+
 // One transaction's worth of work. The writer applies, in order: new assets,
 // events (skipping lines <= the source's committed line), status, snapshots,
 // then advances the source's committed line to last_line. A batch whose
@@ -84,6 +124,10 @@ struct WriteBatch {
   std::vector<EventRow> events;
   std::vector<StatusRow> status;
   std::vector<SnapshotRow> snapshots;
+  // Execution records, applied after the events: audit, orders (upsert), fills.
+  std::vector<AuditRow> audits;
+  std::vector<OrderRow> orders;
+  std::vector<FillRow> fills;
 };
 
 struct StoreOptions {

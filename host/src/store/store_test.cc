@@ -663,6 +663,44 @@ TEST_CASE("a resumed run with different batch boundaries neither loses nor repea
   }
 }
 
+TEST_CASE("execution records: audits, orders upserted by plan and leg, fills", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Url("poly.db"));
+  WriteBatch first;
+  first.new_assets.push_back({3, "0xm", "111"});
+  first.audits.push_back(AuditRow{"run1:1", "dutch", "accepted", "", R"([{"leg":0}])", 42, -1, 1000});
+  first.audits.push_back(AuditRow{"run1:2", "dutch", "rejected", "stale book", "", -1, -1, 1001});
+  OrderRow order{"run1:1", 0, "dutch", 3, Side::kAsk, 470000, 10000000, "FOK", "acked", "paper", true, 0, "", 1000};
+  first.orders.push_back(order);
+  store->Submit(first);
+  WriteBatch second;
+  order.status = "filled";
+  order.filled = 10000000;
+  order.ts_ms = 1005;
+  second.orders.push_back(order);
+  second.fills.push_back(FillRow{"run1:1", 0, 470000, 10000000, 12000, 1005});
+  store->Submit(second);
+  store->Flush();
+
+  RawDb db(dir.File("poly.db"));
+  CHECK(db.Dump("SELECT plan_id, plugin, decision, reason, legs_json, event_to_plan_us, plan_to_ack_us, ts_ms"
+                " FROM exec_audit ORDER BY id") ==
+        "run1:1|dutch|accepted||[{\"leg\":0}]|42|NULL|1000|\n"
+        "run1:2|dutch|rejected|stale book|[]|NULL|NULL|1001|\n");
+  CHECK(db.Dump("SELECT plan_id, leg, o.market, o.asset_id, side, price_micros, size_micros, tif, status, relayer,"
+                " dry_run, filled_size_micros, created_ts_ms, updated_ts_ms"
+                " FROM orders JOIN outcomes o ON o.id = orders.outcome_id") ==
+        "run1:1|0|0xm|111|1|470000|10000000|FOK|filled|paper|1|10000000|1000|1005|\n");
+  CHECK(db.Dump("SELECT f.order_id = o.id, f.price_micros, f.size_micros, f.fee_micros, f.ts_ms"
+                " FROM fills f, orders o") == "1|470000|10000000|12000|1005|\n");
+
+  // A fill without its order is a caller bug that stops the writer.
+  WriteBatch orphan;
+  orphan.fills.push_back(FillRow{"run1:9", 0, 1, 1, 0, 0});
+  store->Submit(orphan);
+  CHECK_THAT(StoreErrorOf([&] { store->Flush(); }), Catch::Contains("run1:9 leg 0, which has no order row"));
+}
+
 // ---------------------------------------------------------------------------
 // Crash safety
 

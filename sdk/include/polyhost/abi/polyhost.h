@@ -12,5 +12,6 @@
 #include "polyhost/abi/plugin.h"
 #include "polyhost/abi/entry.h"
 #include "polyhost/abi/control.h"
+#include "polyhost/abi/markets.h"
 
 #endif /* POLYHOST_ABI_POLYHOST_H */

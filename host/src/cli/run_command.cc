@@ -1,0 +1,297 @@
+// polyhost run --plugins a,b,/path/libc.so --feed FILE ...
+// polyhost harness --plugin NAME|PATH --feed FILE [--out plans.jsonl] [--expect golden.jsonl]
+// polyhost plugins list
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/progress.h"
+#include "core/decimal.h"
+#include "run/run_session.h"
+
+namespace polyhost {
+namespace {
+
+struct RunFlags {
+  CommonFlags common;
+  std::string plugins;
+  std::string feed;
+  std::string market;
+  std::string format = "auto";
+  std::string relayer;
+  bool strict = false;
+  bool json = false;
+  bool no_db = false;
+  // harness
+  std::string plugin;
+  std::string out;
+  std::string expect;
+};
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+FeedFormat FormatFlag(const std::string& f) {
+  if (f == "auto") return FeedFormat::kAuto;
+  if (f == "P" || f == "p") return FeedFormat::kP;
+  if (f == "S" || f == "s") return FeedFormat::kS;
+  throw UsageError("--format must be auto, P or S (got '" + f + "')");
+}
+
+// The plugins [strategy] enables, when --plugins is not given.
+std::vector<std::string> DefaultPlugins(const Config& config) {
+  std::vector<std::string> out;
+  if (config.strategy.dutchbook) out.push_back("dutchbook");
+  if (config.strategy.spread) out.push_back("spread");
+  return out;
+}
+
+RunOptions BaseOptions(const RunFlags& flags, const Config& config) {
+  RunOptions o;
+  o.feed_path = flags.feed;
+  o.format = FormatFlag(flags.format);
+  o.strict = flags.strict;
+  o.default_market = flags.market;
+  o.plugin_dirs = config.plugins.dirs;
+  o.config = &config;
+  o.relayer = flags.relayer.empty() ? config.relayer.type : flags.relayer;
+  o.dry_run = config.relayer.dry_run;
+  o.run_id = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  o.on_warning = [](const std::string& m) { spdlog::warn("{}", m); };
+  return o;
+}
+
+void PrintRunSummary(const RunSummary& s) {
+  const auto& c = s.replay.counters;
+  std::printf("run: %lld lines, %lld events, %lld assets (%lld stale), %lld malformed, %.3f s (%.0f lines/s)\n",
+              static_cast<long long>(c.lines), static_cast<long long>(c.events), static_cast<long long>(s.replay.assets),
+              static_cast<long long>(s.replay.stale_assets), static_cast<long long>(c.malformed), s.replay.seconds,
+              s.replay.seconds > 0 ? static_cast<double>(c.lines) / s.replay.seconds : 0.0);
+  std::printf("plans %lld, orders %lld, fills %lld\n", static_cast<long long>(s.plans),
+              static_cast<long long>(s.orders), static_cast<long long>(s.fills));
+  std::printf("%-14s %-8s %7s %8s %8s %7s %6s %12s %10s %12s\n", "plugin", "state", "plans", "accepted", "rejected",
+              "orders", "fills", "volume", "fees", "pnl (mid)");
+  for (size_t i = 0; i < s.plugins.size(); ++i) {
+    const PluginInfo& info = s.plugins[i];
+    const PluginRunStats& st = s.stats[i];
+    std::printf("%-14s %-8s %7lld %8lld %8lld %7lld %6lld %12s %10s %12s\n", info.name.c_str(),
+                info.failure.empty() ? "ok" : "DISABLED", static_cast<long long>(st.plans),
+                static_cast<long long>(st.accepted), static_cast<long long>(st.rejected),
+                static_cast<long long>(st.orders), static_cast<long long>(st.fills),
+                FormatDecimal(st.filled_size).c_str(), FormatDecimal(st.fees_micros).c_str(),
+                FormatDecimal(st.pnl_micros()).c_str());
+    if (!info.failure.empty()) std::printf("  %s: %s\n", info.name.c_str(), info.failure.c_str());
+    for (const auto& [reason, n] : st.rejects_by_reason) {
+      std::printf("  rejected %-22s %lld\n", reason.c_str(), static_cast<long long>(n));
+    }
+  }
+}
+
+boost::json::object RunSummaryJson(const RunSummary& s) {
+  boost::json::object o;
+  o["lines"] = s.replay.counters.lines;
+  o["events"] = s.replay.counters.events;
+  o["malformed"] = s.replay.counters.malformed;
+  o["plans"] = s.plans;
+  o["orders"] = s.orders;
+  o["fills"] = s.fills;
+  boost::json::array plugins;
+  for (size_t i = 0; i < s.plugins.size(); ++i) {
+    const PluginRunStats& st = s.stats[i];
+    boost::json::object p;
+    p["name"] = s.plugins[i].name;
+    p["state"] = PluginStateName(s.plugins[i].state);
+    p["failure"] = s.plugins[i].failure;
+    p["plans"] = st.plans;
+    p["accepted"] = st.accepted;
+    p["rejected"] = st.rejected;
+    boost::json::object reasons;
+    for (const auto& [r, n] : st.rejects_by_reason) reasons[r] = n;
+    p["rejects_by_reason"] = std::move(reasons);
+    p["orders"] = st.orders;
+    p["fills"] = st.fills;
+    p["volume"] = FormatDecimal(st.filled_size);
+    p["fees"] = FormatDecimal(st.fees_micros);
+    p["cash"] = FormatDecimal(st.cash_micros);
+    p["pnl_at_mid"] = FormatDecimal(st.pnl_micros());
+    plugins.push_back(std::move(p));
+  }
+  o["plugins"] = std::move(plugins);
+  return o;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  char buf[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+}  // namespace
+
+void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* run = app.add_subcommand("run", "Run strategy plugins on a feed: books → plugins → risk gate → relayer → storage");
+  run->add_option("--plugins", flags->plugins, "comma-separated plugin names or .so paths (default: [strategy] switches)");
+  run->add_option("--feed", flags->feed, "recorded feed (JSON Lines, format P/S)")->required();
+  run->add_option("--market", flags->market, "market for format S lines that carry none");
+  run->add_option("--format", flags->format, "auto|P|S");
+  run->add_option("--relayer", flags->relayer, "fake|paper (default: [relayer] type)");
+  run->add_flag("--strict", flags->strict, "stop at the first malformed line");
+  run->add_flag("--json", flags->json, "print the summary as JSON");
+  run->add_flag("--no-db", flags->no_db, "persist nothing");
+  AddCommonFlags(run, &flags->common);
+  registry.Add(run, [flags]() -> int {
+    LoadedConfig loaded = LoadConfigFor(flags->common);
+    const Config& config = loaded.config;
+    std::unique_ptr<Store> store;
+    if (!flags->no_db) store = OpenStore(config, false);
+    RunOptions o = BaseOptions(*flags, config);
+    o.plugins = flags->plugins.empty() ? DefaultPlugins(config) : SplitList(flags->plugins);
+    if (o.plugins.empty()) throw UsageError("no plugins: give --plugins or enable them in [strategy]");
+    o.store = store.get();
+    ProgressBar progress("run", !flags->json);
+    o.on_progress = [&](int64_t done, int64_t total) { progress.Update(done, total, done); };
+    RunSummary s = RunFeed(o);
+    progress.Finish();
+    if (flags->json) {
+      std::cout << boost::json::serialize(RunSummaryJson(s)) << "\n";
+    } else {
+      PrintRunSummary(s);
+    }
+    return 0;
+  });
+
+  auto h = std::make_shared<RunFlags>();
+  CLI::App* harness = app.add_subcommand(
+      "harness", "Run one plugin deterministically on a recording with the paper relayer; print the SHA-256 of its output");
+  harness->add_option("--plugin", h->plugin, "plugin name or .so path")->required();
+  harness->add_option("--feed", h->feed, "recorded feed")->required();
+  harness->add_option("--market", h->market, "market for format S lines that carry none");
+  harness->add_option("--out", h->out, "write the canonical plans/orders/fills JSON lines here");
+  harness->add_option("--expect", h->expect, "golden JSONL: exit 1 and show the first difference when the output differs");
+  AddCommonFlags(harness, &h->common, /*with_db=*/false);
+  registry.Add(harness, [h]() -> int {
+    LoadedConfig loaded = LoadConfigFor(h->common);
+    RunOptions o = BaseOptions(*h, loaded.config);
+    o.plugins = {h->plugin};
+    o.relayer = "paper";
+    o.run_id = "harness";
+    std::string output;
+    std::vector<std::string> lines;
+    o.on_record = [&](const std::string& line) {
+      output += line;
+      output += '\n';
+      lines.push_back(line);
+    };
+    RunSummary s = RunFeed(o);
+    for (const PluginInfo& info : s.plugins) {
+      if (!info.failure.empty()) spdlog::warn("plugin {} was disabled: {}", info.name, info.failure);
+    }
+    if (!h->out.empty()) {
+      std::ofstream f(h->out, std::ios::binary);
+      f << output;
+      if (!f) throw std::runtime_error(h->out + ": cannot write");
+    }
+    std::printf("%zu records, sha256 %s\n", lines.size(), Sha256Hex(output).c_str());
+    if (!h->expect.empty()) {
+      std::ifstream f(h->expect, std::ios::binary);
+      if (!f) throw std::runtime_error(h->expect + ": cannot read");
+      std::string want;
+      size_t n = 0;
+      while (std::getline(f, want)) {
+        if (n >= lines.size()) {
+          std::printf("first difference at record %zu: expected %s\n  got end of output\n", n + 1, want.c_str());
+          return 1;
+        }
+        if (lines[n] != want) {
+          std::printf("first difference at record %zu:\n  expected %s\n  got      %s\n", n + 1, want.c_str(),
+                      lines[n].c_str());
+          return 1;
+        }
+        ++n;
+      }
+      if (n != lines.size()) {
+        std::printf("first difference at record %zu: expected end of output\n  got %s\n", n + 1, lines[n].c_str());
+        return 1;
+      }
+      std::printf("output equals %s\n", h->expect.c_str());
+    }
+    return 0;
+  });
+
+  auto l = std::make_shared<RunFlags>();
+  CLI::App* plugins = app.add_subcommand("plugins", "Inspect plugins");
+  plugins->require_subcommand(1);
+  CLI::App* list = plugins->add_subcommand("list", "Load each plugin found in [plugins] dirs (or given) and show what loaded and why not");
+  list->add_option("--plugins", l->plugins, "comma-separated names or paths (default: every .so in the search dirs)");
+  list->add_flag("--json", l->json, "machine-readable output");
+  AddCommonFlags(list, &l->common, /*with_db=*/false);
+  registry.Add(list, [l]() -> int {
+    LoadedConfig loaded = LoadConfigFor(l->common);
+    std::vector<std::string> specs = SplitList(l->plugins);
+    if (specs.empty()) {
+      for (const std::string& dir : loaded.config.plugins.dirs) {
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+          if (entry.path().extension() == ".so") specs.push_back(entry.path().string());
+        }
+      }
+      std::sort(specs.begin(), specs.end());
+    }
+    PluginHostOptions ho;
+    for (const std::string& d : loaded.config.plugins.dirs) ho.search_dirs.emplace_back(d);
+    ho.log = [](const PluginLogLine&) {};
+    PluginHost host(std::move(ho));
+    for (const std::string& spec : specs) host.Load(spec);
+    std::vector<PluginInfo> infos = host.ListPlugins();
+    if (l->json) {
+      boost::json::array arr;
+      for (const PluginInfo& i : infos) {
+        arr.push_back({{"name", i.name}, {"id", i.id}, {"version", i.version}, {"abi_version", i.abi_version},
+                       {"path", i.path}, {"state", PluginStateName(i.state)}, {"failure", i.failure}});
+      }
+      std::cout << boost::json::serialize(arr) << "\n";
+      return 0;
+    }
+    if (infos.empty()) {
+      std::printf("no plugins found in:");
+      for (const std::string& d : loaded.config.plugins.dirs) std::printf(" %s", d.c_str());
+      std::printf("\n");
+      return 0;
+    }
+    std::printf("%-14s %-10s %-6s %-12s %s\n", "name", "version", "abi", "state", "path");
+    for (const PluginInfo& i : infos) {
+      std::printf("%-14s %-10s %-6s %-12s %s\n", i.name.c_str(), i.version.c_str(), i.abi_version.c_str(),
+                  PluginStateName(i.state), i.path.c_str());
+      if (!i.failure.empty()) std::printf("  failed: %s\n", i.failure.c_str());
+    }
+    return 0;
+  });
+}
+
+}  // namespace polyhost

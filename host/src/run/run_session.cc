@@ -1,0 +1,498 @@
+#include "run/run_session.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "core/decimal.h"
+
+namespace polyhost {
+namespace {
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// "market/asset_id": positions and marks are per book, and format S reuses asset
+// ids ("yes") across markets.
+std::string AssetLabel(std::string_view market, std::string_view asset_id) {
+  std::string s(market);
+  s += '/';
+  s += asset_id;
+  return s;
+}
+
+std::string Dec(int64_t v) { return "\"" + FormatDecimal(v) + "\""; }
+
+std::string LegsJson(const Plan& plan) {
+  std::string out = "[";
+  for (size_t i = 0; i < plan.legs.size(); ++i) {
+    const PlanLeg& l = plan.legs[i];
+    if (i > 0) out += ',';
+    out += "{\"market\":" + JsonEscape(l.market) + ",\"asset_id\":" + JsonEscape(l.asset_id) + ",\"side\":\"" +
+           (l.side == Side::kBid ? "BUY" : "SELL") + "\",\"price\":" + Dec(l.price) + ",\"size\":" + Dec(l.size) +
+           ",\"tif\":\"" + TimeInForceName(l.tif) + "\"}";
+  }
+  return out + "]";
+}
+
+PluginConfig ToPluginConfig(const PluginSection* section) {
+  PluginConfig out;
+  if (section == nullptr) return out;
+  for (const auto& [key, setting] : *section) {
+    PluginConfigValue v;
+    v.text = setting.text;
+    switch (setting.type) {
+      case PluginValueType::kString: v.kind = PluginValueKind::kString; break;
+      case PluginValueType::kInteger: v.kind = PluginValueKind::kInteger; break;
+      case PluginValueType::kFloat: v.kind = PluginValueKind::kFloat; break;
+      case PluginValueType::kBool: v.kind = PluginValueKind::kBool; break;
+      default: v.kind = PluginValueKind::kOther; break;
+    }
+    out.emplace(key, std::move(v));
+  }
+  return out;
+}
+
+PluginOrderEvent ToPluginEvent(OrderState s) {
+  switch (s) {
+    case OrderState::kAcked: return PluginOrderEvent::kAcked;
+    case OrderState::kRejected: return PluginOrderEvent::kRejected;
+    case OrderState::kPartiallyFilled: return PluginOrderEvent::kPartiallyFilled;
+    case OrderState::kFilled: return PluginOrderEvent::kFilled;
+    case OrderState::kCancelled: return PluginOrderEvent::kCancelled;
+  }
+  return PluginOrderEvent::kRejected;
+}
+
+// The run loop. One instance per RunFeed call.
+class Session final : public RelayerListener {
+ public:
+  explicit Session(const RunOptions& options)
+      : options_(options), gate_(options.limits), relayer_(MakeRelayer(options.relayer, options.paper)) {
+    relayer_->SetListener(this);
+    PluginHostOptions host_options;
+    for (const std::string& d : options.plugin_dirs) host_options.search_dirs.emplace_back(d);
+    host_options.clock = [this] { return now_ms_; };  // feed time: replays are deterministic
+    host_options.host_version = "0.1.0";
+    host_options.log = [this](const PluginLogLine& line) { Warn(line); };
+    host_ = std::make_unique<PluginHost>(std::move(host_options));
+    host_->SetBookProvider([this](std::string_view market, std::string_view asset_id, BookRef* out) {
+      if (engine_ == nullptr) return false;
+      int64_t k = engine_->Find(market, asset_id);
+      if (k < 0) return false;
+      const AssetState& a = engine_->asset(static_cast<uint32_t>(k));
+      if (!a.has_book) return false;
+      out->book = &a.book;
+      out->meta = Meta(a);
+      return true;
+    });
+  }
+
+  RunSummary Run() {
+    for (const std::string& spec : options_.plugins) {
+      std::string name = spec;
+      if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
+      if (name.starts_with("lib")) name = name.substr(3);
+      if (name.ends_with(".so")) name.resize(name.size() - 3);
+      const PluginSection* section = nullptr;
+      if (options_.config != nullptr) {
+        auto it = options_.config->plugin_sections.find(name);
+        if (it != options_.config->plugin_sections.end()) section = &it->second;
+      }
+      PluginLoadResult r = host_->Load(spec, ToPluginConfig(section));
+      if (!r.ok) throw std::runtime_error("cannot load plugin '" + spec + "': " + r.error);
+    }
+    host_->ActivateAll();
+    for (const PluginInfo& info : host_->ListPlugins()) StatsFor(info.name);
+
+    BookEngine engine(options_.default_market);
+    engine_ = &engine;
+    ReplayOptions ro;
+    ro.path = options_.feed_path;
+    ro.format = options_.format;
+    ro.strict = options_.strict;
+    ro.store = options_.store;
+    if (options_.config != nullptr) {
+      ro.snapshot_interval_ms = options_.config->ingestion.snapshot_interval_ms;
+      ro.prune_keep_ms = options_.config->ingestion.prune_keep_ms;
+    }
+    ro.on_warning = options_.on_warning;
+    ro.on_progress = options_.on_progress;
+    ro.on_line = [this](const BookEngine& e, const ParsedLine& line, int64_t line_no) { OnLine(e, line); };
+    ro.on_batch = [this](WriteBatch* batch) { FlushRecords(batch); };
+
+    RunSummary summary;
+    summary.replay = Replay(ro, engine);
+    // Mark positions at mid with the final books (0 when a side is empty).
+    for (uint32_t k = 0; k < engine.asset_count(); ++k) {
+      const AssetState& a = engine.asset(k);
+      if (a.book.best_bid() != 0 && a.book.best_ask() != 0) {
+        last_mid_[AssetLabel(a.market, a.asset_id)] = (a.book.best_bid() + a.book.best_ask()) / 2;
+      }
+    }
+    for (auto& [name, st] : stats_) {
+      st.inventory_value_micros = 0;
+      for (const auto& [asset, qty] : st.positions) {
+        int64_t mid = MidOf(asset);
+        st.inventory_value_micros += static_cast<int64_t>(static_cast<__int128>(qty) * mid / kMicrosPerUnit);
+      }
+    }
+    host_->Shutdown();
+    summary.plugins = host_->ListPlugins();
+    for (const PluginInfo& info : summary.plugins) summary.stats.push_back(StatsFor(info.name));
+    summary.plans = plans_;
+    summary.orders = next_order_id_ - 1;
+    summary.fills = fills_;
+    engine_ = nullptr;
+    return summary;
+  }
+
+  // RelayerListener
+  void OnOrderUpdate(const OrderUpdate& u) override {
+    auto it = orders_.find(u.order_id);
+    if (it == orders_.end()) return;
+    OpenOrder& o = it->second;
+    const int64_t remaining_before = o.remaining;
+    o.remaining = u.remaining;
+    o.filled = u.filled;
+    ReleaseExposure(o, remaining_before - o.remaining, u.state);
+    PluginOrderUpdate pu;
+    pu.plan_id = o.plan_id;
+    pu.event = ToPluginEvent(u.state);
+    pu.leg_index = o.leg_index;
+    pu.order_id = std::to_string(u.order_id);
+    pu.filled_size = u.filled;
+    pu.reason = u.reason;
+    pu.dry_run = options_.dry_run;
+    pu.ts_ms = now_ms_;
+    if (u.state == OrderState::kAcked && o.ack_us < 0) o.ack_us = (SteadyNs() - o.planned_ns) / 1000;
+    Record("{\"type\":\"order\",\"ts_ms\":" + std::to_string(now_ms_) + ",\"plan_id\":" + std::to_string(o.plan_id) +
+           ",\"leg\":" + std::to_string(o.leg_index) + ",\"order_id\":" + std::to_string(u.order_id) +
+           ",\"state\":\"" + OrderStateName(u.state) + "\",\"filled\":" + Dec(u.filled) +
+           ",\"remaining\":" + Dec(u.remaining) + (u.reason.empty() ? "" : ",\"reason\":" + JsonEscape(u.reason)) + "}");
+    OrderRow row = o.row;
+    row.status = OrderStateName(u.state);
+    row.filled = u.filled;
+    row.error = u.state == OrderState::kRejected ? u.reason : "";
+    row.ts_ms = now_ms_;
+    if (persist_) pending_orders_.push_back(std::move(row));
+    host_->DispatchOrderUpdate(pu);
+    if (u.state == OrderState::kFilled || u.state == OrderState::kCancelled || u.state == OrderState::kRejected) {
+      const int64_t plan_id = o.plan_id;
+      orders_.erase(it);
+      if (--open_legs_[plan_id] == 0) {
+        open_legs_.erase(plan_id);
+        host_->ForgetPlan(plan_id);
+      }
+    }
+  }
+
+  void OnFill(const Fill& f) override {
+    auto it = orders_.find(f.order_id);
+    if (it == orders_.end()) return;
+    const OpenOrder& o = it->second;
+    PluginRunStats& st = StatsFor(o.plugin);
+    ++fills_;
+    ++st.fills;
+    st.filled_size += f.size;
+    st.fees_micros += f.fee_micros;
+    const int64_t notional = static_cast<int64_t>(static_cast<__int128>(f.price) * f.size / kMicrosPerUnit);
+    if (o.side == Side::kBid) {
+      st.cash_micros -= notional;
+      st.positions[AssetLabel(o.market, o.row_asset_id)] += f.size;
+    } else {
+      st.cash_micros += notional;
+      st.positions[AssetLabel(o.market, o.row_asset_id)] -= f.size;
+    }
+    st.cash_micros -= f.fee_micros;
+    Record("{\"type\":\"fill\",\"ts_ms\":" + std::to_string(now_ms_) + ",\"plan_id\":" + std::to_string(o.plan_id) +
+           ",\"leg\":" + std::to_string(o.leg_index) + ",\"order_id\":" + std::to_string(f.order_id) +
+           ",\"price\":" + Dec(f.price) + ",\"size\":" + Dec(f.size) + ",\"fee\":" + Dec(f.fee_micros) +
+           ",\"maker\":" + (f.maker ? "true" : "false") + "}");
+    if (persist_) pending_fills_.push_back(FillRow{o.row.plan_id, o.leg_index, f.price, f.size, f.fee_micros, now_ms_});
+    PluginFill pf;
+    pf.plan_id = o.plan_id;
+    pf.leg_index = o.leg_index;
+    pf.order_id = std::to_string(f.order_id);
+    pf.trade_id = std::to_string(fills_);
+    pf.price = f.price;
+    pf.size = f.size;
+    pf.fee_micros = f.fee_micros;
+    pf.maker = f.maker;
+    pf.simulated = true;
+    pf.ts_ms = now_ms_;
+    host_->DispatchFill(pf);
+  }
+
+ private:
+  struct OpenOrder {
+    int64_t plan_id = 0;
+    uint32_t leg_index = 0;
+    std::string plugin;
+    std::string market;
+    std::string row_asset_id;
+    Side side = Side::kBid;
+    int64_t price = 0;
+    int64_t remaining = 0;
+    int64_t filled = 0;
+    int64_t planned_ns = 0;
+    int64_t ack_us = -1;
+    OrderRow row;
+  };
+
+  static BookMeta Meta(const AssetState& a) {
+    BookMeta m;
+    m.seq = a.seq;
+    m.ts_ms = a.last_update_ts_ms;
+    m.stale = a.stale;
+    m.event_ns = SteadyNs();
+    return m;
+  }
+
+  int64_t MidOf(const std::string& asset_id) const {
+    auto it = last_mid_.find(asset_id);
+    return it == last_mid_.end() ? 0 : it->second;
+  }
+
+  PluginRunStats& StatsFor(const std::string& plugin) {
+    auto [it, inserted] = stats_.try_emplace(plugin);
+    if (inserted) it->second.name = plugin;
+    return it->second;
+  }
+
+  void Warn(const PluginLogLine& line) {
+    std::string msg = line.plugin.empty() ? std::string(line.message)
+                                          : "plugin " + std::string(line.plugin) + ": " + std::string(line.message);
+    if (line.level >= PluginLogLevel::kWarn || !line.from_plugin) {
+      if (options_.on_warning) options_.on_warning(msg);
+    }
+  }
+
+  void Record(const std::string& line) {
+    if (options_.on_record) options_.on_record(line);
+  }
+
+  void OnLine(const BookEngine& engine, const ParsedLine& line) {
+    if (engine.last_ts_ms() > now_ms_) now_ms_ = engine.last_ts_ms();
+    if (host_key_.size() < engine.asset_count()) host_key_.resize(engine.asset_count(), UINT32_MAX);
+    if (was_stale_.size() < engine.asset_count()) was_stale_.resize(engine.asset_count(), 0);
+    for (uint32_t key : engine.touched()) {
+      const AssetState& a = engine.asset(key);
+      if (host_key_[key] == UINT32_MAX) host_key_[key] = host_->InternAsset(a.market, a.asset_id);
+      const OrderBook& book = a.book;
+      relayer_->OnBook(a.market, a.asset_id, book);
+      const BookMeta meta = Meta(a);
+      if (was_stale_[key] && !a.stale) host_->DispatchStatus(host_key_[key], AssetStatusKind::kResynced, meta);
+      if (host_->HasSubscribers(host_key_[key])) host_->DispatchBook(host_key_[key], book, meta);
+    }
+    // Continuity changes that did not touch the book (drift) are reported too.
+    for (uint32_t key = 0; key < engine.asset_count(); ++key) {
+      const bool stale = engine.asset(key).stale;
+      if (stale && !was_stale_[key]) {
+        const AssetState& a = engine.asset(key);
+        if (host_key_[key] == UINT32_MAX) host_key_[key] = host_->InternAsset(a.market, a.asset_id);
+        host_->DispatchStatus(host_key_[key], AssetStatusKind::kStale, Meta(a));
+      }
+      was_stale_[key] = stale ? 1 : 0;
+    }
+    for (const FeedEvent& ev : line.events) {
+      if (ev.type != EventType::kLastTradePrice || !ev.has_value || !ev.has_value2) continue;
+      const std::string_view market = ev.market.empty() ? std::string_view(options_.default_market) : ev.market;
+      relayer_->OnTrade(market, ev.asset_id, ev.value, ev.value2);
+      int64_t k = engine.Find(market, ev.asset_id);
+      if (k < 0) continue;
+      if (host_key_[static_cast<size_t>(k)] == UINT32_MAX) continue;
+      TradePrint t;
+      t.taker_side = ev.side;
+      t.price = ev.value;
+      t.size = ev.value2;
+      t.ts_ms = ev.ts_ms;
+      host_->DispatchTrade(host_key_[static_cast<size_t>(k)], t);
+    }
+    host_->DispatchTimers(now_ms_);
+    ExecutePlans(engine);
+    for (const PluginCancelRequest& c : host_->DrainCancels()) Cancel(c);
+  }
+
+  void ExecutePlans(const BookEngine& engine) {
+    for (Plan& plan : host_->DrainPlans()) {
+      ++plans_;
+      PluginRunStats& st = StatsFor(plan.plugin);
+      ++st.plans;
+      std::vector<LegMarket> legs;
+      legs.reserve(plan.legs.size());
+      for (const PlanLeg& leg : plan.legs) {
+        LegMarket m;
+        int64_t k = engine.Find(leg.market, leg.asset_id);
+        if (k >= 0) {
+          const AssetState& a = engine.asset(static_cast<uint32_t>(k));
+          if (a.has_book) {
+            m.book = &a.book;
+            m.stale = a.stale;
+            m.tick_micros = a.book.tick_size();
+          }
+        }
+        legs.push_back(m);
+      }
+      const Decision d = gate_.Check(plan, legs, exposure_, now_ms_ * 1'000'000);
+      const std::string db_plan_id = options_.run_id + ":" + std::to_string(plan.plan_id);
+      const std::string legs_json = LegsJson(plan);
+      const int64_t event_to_plan_us =
+          plan.book_event_ns > 0 && plan.planned_ns >= plan.book_event_ns ? (plan.planned_ns - plan.book_event_ns) / 1000 : -1;
+      Record("{\"type\":\"plan\",\"ts_ms\":" + std::to_string(now_ms_) + ",\"plan_id\":" + std::to_string(plan.plan_id) +
+             ",\"plugin\":" + JsonEscape(plan.plugin) + ",\"tag\":" + JsonEscape(plan.client_tag) +
+             ",\"legs\":" + legs_json + ",\"decision\":\"" + (d.accepted() ? "accepted" : "rejected") + "\"" +
+             (d.accepted() ? "" : ",\"reject\":\"" + std::string(RejectCodeName(d.code)) + "\",\"reason\":" + JsonEscape(d.reason)) +
+             "}");
+      AuditRow audit{db_plan_id, plan.plugin, d.accepted() ? "accepted" : "rejected",
+                     d.accepted() ? plan.reason : std::string(RejectCodeName(d.code)) + ": " + d.reason,
+                     legs_json, event_to_plan_us, -1, now_ms_};
+      PluginOrderUpdate pu;
+      pu.plan_id = plan.plan_id;
+      pu.dry_run = options_.dry_run;
+      pu.ts_ms = now_ms_;
+      if (!d.accepted()) {
+        ++st.rejected;
+        ++st.rejects_by_reason[RejectCodeName(d.code)];
+        if (persist_) pending_audits_.push_back(std::move(audit));
+        pu.event = PluginOrderEvent::kPlanRejected;
+        pu.reason = std::string(RejectCodeName(d.code)) + ": " + d.reason;
+        host_->DispatchOrderUpdate(pu);
+        continue;
+      }
+      ++st.accepted;
+      pu.event = PluginOrderEvent::kPlanAccepted;
+      host_->DispatchOrderUpdate(pu);
+      open_legs_[plan.plan_id] = static_cast<int64_t>(plan.legs.size());
+      AuditRow* accepted_audit = nullptr;
+      if (persist_) {
+        pending_audits_.push_back(std::move(audit));
+        accepted_audit = &pending_audits_.back();
+      }
+      for (uint32_t i = 0; i < plan.legs.size(); ++i) {
+        const PlanLeg& leg = plan.legs[i];
+        const int64_t order_id = next_order_id_++;
+        ++st.orders;
+        OpenOrder o;
+        o.plan_id = plan.plan_id;
+        o.leg_index = i;
+        o.plugin = plan.plugin;
+        o.market = leg.market;
+        o.row_asset_id = leg.asset_id;
+        o.side = leg.side;
+        o.price = leg.price;
+        o.remaining = leg.size;
+        o.planned_ns = plan.planned_ns;
+        int64_t k = engine.Find(leg.market, leg.asset_id);
+        o.row = OrderRow{db_plan_id, i, plan.plugin, static_cast<uint32_t>(k), leg.side, leg.price, leg.size,
+                         TimeInForceName(leg.tif), "new", std::string(relayer_->name()), options_.dry_run, 0, "",
+                         now_ms_};
+        const int64_t notional = NotionalMicros(leg.price, leg.size);
+        exposure_.market_notional_micros[leg.market] += notional;
+        exposure_.total_notional_micros += notional;
+        ++exposure_.open_orders;
+        orders_.emplace(order_id, std::move(o));
+        relayer_->Submit(Order{order_id, plan.plan_id, plan.plugin, leg});
+      }
+      // plan_to_ack: the slowest leg's ack (simulated relayers ack synchronously).
+      int64_t ack = -1;
+      for (const auto& [id, o] : orders_) {
+        if (o.plan_id == plan.plan_id && o.ack_us > ack) ack = o.ack_us;
+      }
+      if (ack < 0) ack = (SteadyNs() - plan.planned_ns) / 1000;
+      if (accepted_audit != nullptr) accepted_audit->plan_to_ack_us = ack;
+    }
+  }
+
+  // Open exposure shrinks as orders fill or close (fills become positions, which
+  // the caps do not count: a Dutch book's filled basket is settled risk-free).
+  void ReleaseExposure(const OpenOrder& o, int64_t filled_now, OrderState state) {
+    int64_t released = filled_now > 0 ? NotionalMicros(o.price, filled_now) : 0;
+    const bool closed = state == OrderState::kFilled || state == OrderState::kCancelled || state == OrderState::kRejected;
+    if (closed) {
+      released += NotionalMicros(o.price, o.remaining);
+      --exposure_.open_orders;
+    }
+    if (released == 0) return;
+    auto it = exposure_.market_notional_micros.find(o.market);
+    if (it != exposure_.market_notional_micros.end()) it->second = std::max<int64_t>(0, it->second - released);
+    exposure_.total_notional_micros = std::max<int64_t>(0, exposure_.total_notional_micros - released);
+  }
+
+  void Cancel(const PluginCancelRequest& c) {
+    std::vector<int64_t> ids;
+    for (const auto& [id, o] : orders_) {
+      if (o.plugin != c.plugin) continue;
+      bool match = c.scope == PluginCancelRequest::Scope::kAll ||
+                   (c.scope == PluginCancelRequest::Scope::kPlan && o.plan_id == c.plan_id) ||
+                   (c.scope == PluginCancelRequest::Scope::kAsset && o.market == c.market && o.row_asset_id == c.asset_id) ||
+                   (c.scope == PluginCancelRequest::Scope::kOrder && std::to_string(id) == c.order_id);
+      if (match) ids.push_back(id);
+    }
+    for (int64_t id : ids) relayer_->Cancel(id);
+  }
+
+  void FlushRecords(WriteBatch* batch) {
+    batch->audits.insert(batch->audits.end(), std::make_move_iterator(pending_audits_.begin()),
+                         std::make_move_iterator(pending_audits_.end()));
+    batch->orders.insert(batch->orders.end(), std::make_move_iterator(pending_orders_.begin()),
+                         std::make_move_iterator(pending_orders_.end()));
+    batch->fills.insert(batch->fills.end(), std::make_move_iterator(pending_fills_.begin()),
+                        std::make_move_iterator(pending_fills_.end()));
+    pending_audits_.clear();
+    pending_orders_.clear();
+    pending_fills_.clear();
+  }
+
+  const RunOptions& options_;
+  const bool persist_ = options_.store != nullptr;
+  RiskGate gate_;
+  std::unique_ptr<Relayer> relayer_;
+  std::unique_ptr<PluginHost> host_;
+  const BookEngine* engine_ = nullptr;
+  int64_t now_ms_ = 0;
+  std::vector<uint32_t> host_key_;  // engine key -> plugin-host key
+  std::vector<uint8_t> was_stale_;
+  std::unordered_map<std::string, int64_t> last_mid_;
+  Exposure exposure_;
+  std::map<int64_t, OpenOrder> orders_;  // open orders by order id
+  std::map<int64_t, int64_t> open_legs_;  // plan id -> legs still open
+  std::map<std::string, PluginRunStats> stats_;
+  int64_t next_order_id_ = 1;
+  int64_t plans_ = 0;
+  int64_t fills_ = 0;
+  std::vector<AuditRow> pending_audits_;
+  std::vector<OrderRow> pending_orders_;
+  std::vector<FillRow> pending_fills_;
+};
+
+}  // namespace
+
+RunSummary RunFeed(const RunOptions& options) {
+  Session session(options);
+  return session.Run();
+}
+
+}  // namespace polyhost

@@ -1,0 +1,75 @@
+// `polyhost run` and the plugin harness: a feed drives the books, every book
+// change goes to the plugins subscribed to it, their plans pass the risk gate and
+// go to the relayer, and everything (events, plans, orders, fills, decisions) is
+// recorded.
+//
+// Thread: everything runs on the calling thread (the strategy thread); the store
+// writes on its own writer thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "exec/relayer.h"
+#include "exec/risk_gate.h"
+#include "ingest/feed_parser.h"
+#include "plugin/plugin_host.h"
+#include "replay/replayer.h"
+#include "store/store.h"
+
+namespace polyhost {
+
+struct RunOptions {
+  std::string feed_path;
+  FeedFormat format = FeedFormat::kAuto;
+  bool strict = false;
+  std::string default_market;
+  std::vector<std::string> plugins;  // names (looked up in plugin_dirs) or paths
+  std::vector<std::string> plugin_dirs;
+  const Config* config = nullptr;    // [plugin.<name>] sections, [ingestion] schedule
+  Store* store = nullptr;            // null: nothing persisted
+  std::string relayer = "fake";      // fake | paper (real: refused until its issue lands)
+  bool dry_run = true;
+  PaperOptions paper;
+  RiskLimits limits;
+  std::string run_id;                // prefixes plan ids in the database ("<run_id>:<n>")
+  // Canonical JSON lines of plans, decisions, orders and fills (the harness output).
+  std::function<void(const std::string&)> on_record;
+  std::function<void(const std::string&)> on_warning;
+  std::function<void(int64_t, int64_t)> on_progress;
+};
+
+struct PluginRunStats {
+  std::string name;
+  int64_t plans = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  std::map<std::string, int64_t> rejects_by_reason;
+  int64_t orders = 0;
+  int64_t fills = 0;
+  int64_t filled_size = 0;
+  int64_t fees_micros = 0;
+  int64_t cash_micros = 0;          // − buys + sells − fees
+  int64_t inventory_value_micros = 0;  // positions marked at mid at the end
+  std::map<std::string, int64_t> positions;  // asset_id -> tokens (micro-units)
+  int64_t pnl_micros() const { return cash_micros + inventory_value_micros; }
+};
+
+struct RunSummary {
+  ReplaySummary replay;
+  std::vector<PluginInfo> plugins;
+  std::vector<PluginRunStats> stats;  // one per loaded plugin, same order as plugins (failed ones too)
+  int64_t plans = 0;
+  int64_t orders = 0;
+  int64_t fills = 0;
+};
+
+// Throws std::runtime_error when a plugin fails to load (with the loader's reason)
+// or the relayer type is not available; ReplayError under strict.
+RunSummary RunFeed(const RunOptions& options);
+
+}  // namespace polyhost
