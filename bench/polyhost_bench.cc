@@ -19,6 +19,8 @@
 
 #include <boost/json.hpp>
 
+#include <time.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -45,21 +47,44 @@ constexpr double kReplayTargetMsgsPerSec = 500'000;
 constexpr int64_t kDefaultSnapshotIntervalMs = 60'000;
 constexpr int64_t kDefaultPruneKeepMs = 86'400'000;
 
+inline double CpuSeconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Wall time and CPU time (this thread's, or the process's) of each run; best of N.
 struct Throughput {
+  explicit Throughput(clockid_t cpu = CLOCK_THREAD_CPUTIME_ID) : cpu_clock(cpu) {}
+  clockid_t cpu_clock;
   double best_seconds = 1e300;
-  std::vector<double> all;
-  void Add(double s) {
-    all.push_back(s);
-    best_seconds = std::min(best_seconds, s);
+  double best_cpu_seconds = 1e300;
+  std::vector<double> all, all_cpu;
+  Clock::time_point t0;
+  double c0 = 0;
+  void Start() {
+    c0 = CpuSeconds(cpu_clock);
+    t0 = Clock::now();
+  }
+  void Stop() {
+    const double wall = SecondsSince(t0);
+    const double cpu = CpuSeconds(cpu_clock) - c0;
+    all.push_back(wall);
+    all_cpu.push_back(cpu);
+    best_seconds = std::min(best_seconds, wall);
+    best_cpu_seconds = std::min(best_cpu_seconds, cpu);
   }
 };
 
-void PrintThroughputRow(const std::string& name, size_t msgs, size_t bytes, double seconds,
+// cpu_seconds <= 0: no CPU-time column value.
+void PrintThroughputRow(const std::string& name, size_t msgs, size_t bytes, double seconds, double cpu_seconds,
                         const std::string& target, const std::string& notes) {
   const double mps = static_cast<double>(msgs) / seconds;
-  std::printf("| %s | %s | %s | %s | %s | %s |\n", name.c_str(), Group(mps).c_str(),
+  std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", name.c_str(), Group(mps).c_str(),
               bytes == 0 ? "n/a" : Fixed(static_cast<double>(bytes) / seconds / 1e6, 1).c_str(),
-              Fixed(seconds * 1e9 / static_cast<double>(msgs), 0).c_str(), target.c_str(), notes.c_str());
+              Fixed(seconds * 1e9 / static_cast<double>(msgs), 0).c_str(),
+              cpu_seconds <= 0 ? "—" : Group(static_cast<double>(msgs) / cpu_seconds).c_str(), target.c_str(),
+              notes.c_str());
   std::fflush(stdout);
 }
 
@@ -68,8 +93,8 @@ std::string TargetCell(double target, double achieved) {
 }
 
 void LogRuns(const char* name, const Throughput& t) {
-  std::fprintf(stderr, "  %-28s runs:", name);
-  for (double s : t.all) std::fprintf(stderr, " %.3fs", s);
+  std::fprintf(stderr, "  %-28s runs (wall / cpu):", name);
+  for (size_t i = 0; i < t.all.size(); ++i) std::fprintf(stderr, " %.3f/%.3fs", t.all[i], t.all_cpu[i]);
   std::fprintf(stderr, "\n");
 }
 
@@ -103,7 +128,7 @@ int RunParse(const Args& args) {
 
   for (int r = 0; r < args.repeat; ++r) {
     // FeedParser: simdjson DOM + field walk + decimal parsing + validation.
-    auto t0 = Clock::now();
+    t_feed.Start();
     events = 0, bad = 0;
     for (size_t i = 0; i < n; ++i) {
       if (parser.Parse(feed.line_data(i), feed.lines[i].len, FeedFormat::kAuto, &parsed, &error)) {
@@ -112,20 +137,20 @@ int RunParse(const Args& args) {
         ++bad;
       }
     }
-    t_feed.Add(SecondsSince(t0));
+    t_feed.Stop();
 
     // Bare simdjson DOM parse, reused parser, input already padded.
-    t0 = Clock::now();
+    t_simd.Start();
     for (size_t i = 0; i < n; ++i) {
       simdjson::dom::element doc;
       if (simd.parse(feed.line_data(i), feed.lines[i].len, false).get(doc) == simdjson::SUCCESS) {
         sink += static_cast<uint64_t>(doc.type());
       }
     }
-    t_simd.Add(SecondsSince(t0));
+    t_simd.Stop();
 
     // Bare Boost.JSON, reused boost::json::parser, values in a reused monotonic buffer.
-    t0 = Clock::now();
+    t_boost_reused.Start();
     for (size_t i = 0; i < n; ++i) {
       boost::json::monotonic_resource mr(value_buf.data(), value_buf.size());
       boost_parser.reset(&mr);
@@ -135,25 +160,25 @@ int RunParse(const Args& args) {
       boost::json::value v = boost_parser.release();
       sink += static_cast<uint64_t>(v.kind());
     }
-    t_boost_reused.Add(SecondsSince(t0));
+    t_boost_reused.Stop();
 
     // Bare Boost.JSON, boost::json::parse() per line (default allocator).
-    t0 = Clock::now();
+    t_boost_parse.Start();
     for (size_t i = 0; i < n; ++i) {
       boost::system::error_code ec;
       boost::json::value v = boost::json::parse(feed.line(i), ec);
       sink += static_cast<uint64_t>(v.kind());
     }
-    t_boost_parse.Add(SecondsSince(t0));
+    t_boost_parse.Stop();
 
     // Prototype: simdjson On-Demand walk extracting the same fields (ondemand_walk.h).
-    t0 = Clock::now();
+    t_ondemand.Start();
     od_counts = OnDemandCounts{};
     for (size_t i = 0; i < n; ++i) {
       WalkOnDemand(od_parser, feed.line_data(i), feed.lines[i].len, feed.lines[i].len + FeedParser::kPadding,
                    od_counts);
     }
-    t_ondemand.Add(SecondsSince(t0));
+    t_ondemand.Stop();
   }
   DoNotOptimize(od_counts.checksum);
   DoNotOptimize(sink);
@@ -167,17 +192,18 @@ int RunParse(const Args& args) {
   std::fprintf(stderr, "  FeedParser: %zu events, %zu rejected lines\n", events, bad);
 
   PrintThroughputRow("parse: bare simdjson DOM (`dom::parser::parse`, reused parser)", n, feed.file_bytes,
-                     t_simd.best_seconds, "—", "floor: JSON parse only");
+                     t_simd.best_seconds, t_simd.best_cpu_seconds, "—", "floor: JSON parse only");
   PrintThroughputRow("parse: bare Boost.JSON (reused `boost::json::parser` + monotonic buffer)", n,
-                     feed.file_bytes, t_boost_reused.best_seconds, "—", "floor: JSON parse only");
+                     feed.file_bytes, t_boost_reused.best_seconds, t_boost_reused.best_cpu_seconds, "—",
+                     "floor: JSON parse only");
   PrintThroughputRow("parse: bare Boost.JSON (`boost::json::parse`, default allocator)", n, feed.file_bytes,
-                     t_boost_parse.best_seconds, "—", "JSON parse + heap-allocated DOM");
+                     t_boost_parse.best_seconds, t_boost_parse.best_cpu_seconds, "—", "JSON parse + heap-allocated DOM");
   PrintThroughputRow("parse: `FeedParser::Parse` (simdjson DOM + validation + normalization)", n,
-                     feed.file_bytes, t_feed.best_seconds, "—",
+                     feed.file_bytes, t_feed.best_seconds, t_feed.best_cpu_seconds, "—",
                      Group(static_cast<double>(events)) + " events, " +
                          Fixed(t_feed.best_seconds / t_simd.best_seconds, 2) + "× simdjson DOM time");
   PrintThroughputRow("parse: simdjson On-Demand walk extracting the same fields (bench prototype)", n,
-                     feed.file_bytes, t_ondemand.best_seconds, "—",
+                     feed.file_bytes, t_ondemand.best_seconds, t_ondemand.best_cpu_seconds, "—",
                      "decimals parsed, no ParsedLine, no error paths; " +
                          Fixed(t_feed.best_seconds / t_ondemand.best_seconds, 2) + "× faster than FeedParser");
   return bad == 0 && od_counts.errors == 0 ? 0 : 1;
@@ -197,7 +223,7 @@ int RunEngine(const Args& args) {
     ParsedLine parsed;
     ParseError error;
     BookEngine engine;
-    auto t0 = Clock::now();
+    t.Start();
     for (size_t i = 0; i < n; ++i) {
       if (parser.Parse(feed.line_data(i), feed.lines[i].len, FeedFormat::kAuto, &parsed, &error)) {
         engine.Apply(parsed, static_cast<int64_t>(i + 1), nullptr);
@@ -205,7 +231,7 @@ int RunEngine(const Args& args) {
         engine.CountMalformed();
       }
     }
-    t.Add(SecondsSince(t0));
+    t.Stop();
     counters = engine.counters();
     assets = engine.asset_count();
   }
@@ -215,7 +241,7 @@ int RunEngine(const Args& args) {
                counters.events, counters.level_updates, assets, counters.continuity_breaks, counters.malformed);
   const double mps = static_cast<double>(n) / t.best_seconds;
   PrintThroughputRow("parse + `BookEngine::Apply` (null batch, no storage)", n, feed.file_bytes, t.best_seconds,
-                     TargetCell(kEngineTargetMsgsPerSec, mps),
+                     t.best_cpu_seconds, TargetCell(kEngineTargetMsgsPerSec, mps),
                      Group(static_cast<double>(counters.level_updates) / t.best_seconds) + " level updates/s");
   return 0;
 }
@@ -247,12 +273,12 @@ int64_t DbBytes(const std::string& path) {
 
 int RunReplaySqlite(const Args& args) {
   const std::string db = std::filesystem::absolute(DefaultDbPath(args, "replay")).string();
-  Throughput t, t_total;
+  Throughput t(CLOCK_PROCESS_CPUTIME_ID), t_total(CLOCK_PROCESS_CPUTIME_ID);
   ReplaySummary summary;
   int64_t db_bytes = 0;
   for (int r = 0; r < args.repeat; ++r) {
     RemoveDb(db);
-    auto t_open = Clock::now();
+    t_total.Start();
     std::unique_ptr<Store> store = Store::Open(ParseDbUrl("sqlite:///" + db));
     ReplayOptions options;
     options.path = args.feed;
@@ -261,11 +287,11 @@ int RunReplaySqlite(const Args& args) {
                                                                   : kDefaultSnapshotIntervalMs;
     options.prune_keep_ms = kDefaultPruneKeepMs;
     BookEngine engine;
-    auto t0 = Clock::now();
+    t.Start();
     summary = Replay(options, engine);
-    t.Add(SecondsSince(t0));
+    t.Stop();
     store.reset();  // joins the writer, closes (checkpoints) the database
-    t_total.Add(SecondsSince(t_open));
+    t_total.Stop();
     db_bytes = DbBytes(db);
     RemoveDb(db);
   }
@@ -281,10 +307,10 @@ int RunReplaySqlite(const Args& args) {
   const std::string interval =
       args.snapshot_interval_ms >= 0 ? " [snapshots every " + std::to_string(args.snapshot_interval_ms) + " ms]" : "";
   PrintThroughputRow("full replay into SQLite (`Replay()` + `Store`, fresh file DB, WAL)" + interval, lines,
-                     static_cast<size_t>(summary.bytes), t.best_seconds, TargetCell(kReplayTargetMsgsPerSec, mps),
+                     static_cast<size_t>(summary.bytes), t.best_seconds, 0, TargetCell(kReplayTargetMsgsPerSec, mps),
                      Group(static_cast<double>(summary.store.events_written) / t.best_seconds) +
                          " event rows/s; " + Group(static_cast<double>(summary.store.events_written)) +
-                         " rows + " + std::to_string(summary.snapshots_written) + " snapshot sets; " +
+                         " rows + " + std::to_string(summary.snapshots_written) + " snapshot sets; process CPU " + Fixed(t.best_cpu_seconds, 1) + " s (both threads); " +
                          Fixed(static_cast<double>(lines) / t_total.best_seconds / 1e3, 0) +
                          "k msgs/s incl. open+close; file I/O included");
   return 0;
@@ -400,7 +426,7 @@ int RunSqliteRaw(const Args& args) {
     Check(db, sqlite3_prepare_v3(db, "UPDATE sources SET committed_line = ?1 WHERE id = 1", -1,
                                  SQLITE_PREPARE_PERSISTENT, &upd_source, nullptr), "prepare");
 
-    auto t0 = Clock::now();
+    t.Start();
     for (const WriteBatch& b : batches) {
       Exec(db, "BEGIN IMMEDIATE");
       for (const NewAsset& a : b.new_assets) {
@@ -448,7 +474,7 @@ int RunSqliteRaw(const Args& args) {
       Check(db, sqlite3_step(upd_source), "update source");
       Exec(db, "COMMIT");
     }
-    t.Add(SecondsSince(t0));
+    t.Stop();
     sqlite3_finalize(ins_outcome);
     sqlite3_finalize(ins_event);
     sqlite3_finalize(upd_source);
@@ -458,7 +484,7 @@ int RunSqliteRaw(const Args& args) {
   LogRuns("sqlite3 raw inserts", t);
   const std::string variant = args.variant.empty() ? "" : " [" + args.variant + "]";
   PrintThroughputRow("bare sqlite3 C API: the same orderbook_events rows, prepared stmt, 1 txn / 16384 lines" + variant,
-                     lines, 0, t.best_seconds, "—",
+                     lines, 0, t.best_seconds, t.best_cpu_seconds, "—",
                      Group(static_cast<double>(rows) / t.best_seconds) + " rows/s (" +
                          Group(static_cast<double>(rows)) + " rows; no parse, no snapshots/status)");
   return 0;

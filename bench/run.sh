@@ -88,8 +88,8 @@ FAILED=0
 
 echo "### Throughput (msgs = feed lines)"
 echo
-echo "| Benchmark | msgs/s | MB/s | ns/msg | Target | Notes |"
-echo "|---|---:|---:|---:|---|---|"
+echo "| Benchmark | msgs/s | MB/s | ns/msg | msgs/s by thread CPU time | Target | Notes |"
+echo "|---|---:|---:|---:|---:|---|---|"
 run parse "$FEED" --repeat "$REPEAT"
 run engine "$FEED" --repeat "$REPEAT"
 run replay-sqlite "$FEED" --repeat 2

@@ -24,7 +24,16 @@ LoadedConfig LoadConfigFor(const CommonFlags& flags) {
   options.config_file = flags.config_file;
   if (!flags.db_url.empty()) options.overrides.emplace_back("db.url", flags.db_url);
   if (!flags.log_level.empty()) options.overrides.emplace_back("log.level", flags.log_level);
-  LoadedConfig loaded = LoadConfig(options);
+  LoadedConfig loaded;
+  try {
+    loaded = LoadConfig(options);
+  } catch (const ConfigError& e) {
+    // A bad flag value is a usage error (exit 2); a bad file or variable is not.
+    bool all_flags = !e.problems().empty();
+    for (const std::string& p : e.problems()) all_flags = all_flags && p.starts_with("command line");
+    if (all_flags) throw UsageError(e.what());
+    throw;
+  }
   spdlog::set_level(spdlog::level::from_str(loaded.config.log.level));
   for (const std::string& w : loaded.warnings) spdlog::warn("{}", w);
   return loaded;

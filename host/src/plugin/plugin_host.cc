@@ -54,6 +54,16 @@ class CallScope {
 
 bool Empty(const char* s) { return s == nullptr || *s == '\0'; }
 
+// subscribe("*", "*") is the wildcard (PH_SUBSCRIBE_ALL); "*" in only one of the
+// two is reserved and refused.
+enum WildcardKind { kNotWildcard, kAll, kBadWildcard };
+WildcardKind Wildcard(const char* market, const char* asset_id) {
+  const bool m = std::strcmp(market, PH_SUBSCRIBE_ALL) == 0;
+  const bool a = std::strcmp(asset_id, PH_SUBSCRIBE_ALL) == 0;
+  if (m && a) return kAll;
+  return m || a ? kBadWildcard : kNotWildcard;
+}
+
 std::string ResultText(ph_result rc) {
   if (rc > 0) return "an invalid result code " + std::to_string(rc) + " (results are 0 or negative)";
   return std::string(ph_result_name(rc)) + " (" + std::to_string(rc) + ")";
@@ -178,6 +188,7 @@ struct PluginHost::Slot {
   ph_plugin fns{};                // the plugin's table as this host understands it (unknown tail dropped,
                                   // missing tail NULL)
   std::vector<uint32_t> subscriptions;  // asset keys, sorted
+  bool wildcard = false;                // subscribed to every asset ("*", "*")
   size_t pending_plans = 0;
   uint64_t plans_submitted = 0;
   uint64_t callbacks = 0;
@@ -302,6 +313,17 @@ struct PluginHost::Services {
     if (Empty(market) || Empty(asset_id)) return PH_ERR_INVALID_ARGUMENT;
     try {
       PluginHost& host = *s->owner;
+      switch (Wildcard(market, asset_id)) {
+        case kNotWildcard: break;
+        case kBadWildcard: return PH_ERR_INVALID_ARGUMENT;
+        case kAll:
+          if (s->wildcard) return PH_OK;
+          host.wildcard_subscribers_.push_back(s->index);
+          s->wildcard = true;
+          ++host.wildcard_live_;
+          ++host.subscription_generation_;
+          return PH_OK;
+      }
       const uint32_t key = host.InternAsset(market, asset_id);
       auto pos = std::lower_bound(s->subscriptions.begin(), s->subscriptions.end(), key);
       if (pos != s->subscriptions.end() && *pos == key) return PH_OK;
@@ -325,6 +347,14 @@ struct PluginHost::Services {
     if (Empty(market) || Empty(asset_id)) return PH_ERR_INVALID_ARGUMENT;
     try {
       PluginHost& host = *s->owner;
+      switch (Wildcard(market, asset_id)) {
+        case kNotWildcard: break;
+        case kBadWildcard: return PH_ERR_INVALID_ARGUMENT;
+        case kAll:
+          if (!s->wildcard) return PH_ERR_NOT_SUBSCRIBED;
+          host.RemoveWildcard(*s);
+          return PH_OK;
+      }
       const std::optional<uint32_t> key = host.FindAsset(market, asset_id);
       if (!key || !s->Subscribed(*key)) return PH_ERR_NOT_SUBSCRIBED;
       host.RemoveSubscription(*s, *key);
@@ -345,12 +375,14 @@ struct PluginHost::Services {
     }
     try {
       PluginHost& host = *s->owner;
-      const std::optional<uint32_t> key = host.FindAsset(market, asset_id);
-      if (!key || !s->Subscribed(*key)) return PH_ERR_NOT_SUBSCRIBED;
+      std::optional<uint32_t> key = host.FindAsset(market, asset_id);
+      // The wildcard subscription reads any asset, even one no event named yet.
+      if (!s->wildcard && (!key || !s->Subscribed(*key))) return PH_ERR_NOT_SUBSCRIBED;
       if (!host.book_provider_) return PH_ERR_NOT_FOUND;
-      const AssetEntry& a = *host.assets_[*key];
       BookRef ref;
-      if (!host.book_provider_(a.key.market, a.key.asset_id, &ref) || ref.book == nullptr) return PH_ERR_NOT_FOUND;
+      if (!host.book_provider_(market, asset_id, &ref) || ref.book == nullptr) return PH_ERR_NOT_FOUND;
+      if (!key) key = host.InternAsset(market, asset_id);  // the view's strings live in the asset entry
+      const AssetEntry& a = *host.assets_[*key];
       const ph_book_view view = host.MakeView(a, *ref.book, ref.meta);
       const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof(view));
       std::memcpy(static_cast<void*>(out), &view, n);
@@ -905,11 +937,29 @@ void PluginHost::RemoveSubscription(Slot& s, uint32_t key) {
 
 void PluginHost::RemoveSubscriptions(Slot& s) {
   while (!s.subscriptions.empty()) RemoveSubscription(s, s.subscriptions.back());
+  RemoveWildcard(s);
+}
+
+void PluginHost::RemoveWildcard(Slot& s) {
+  if (!s.wildcard) return;
+  s.wildcard = false;
+  auto sub = std::find(wildcard_subscribers_.begin(), wildcard_subscribers_.end(), s.index);
+  if (sub != wildcard_subscribers_.end()) {
+    *sub = kNoSlot;  // a dispatch may be iterating: compacted afterwards
+    --wildcard_live_;
+    wildcard_dirty_ = true;
+  }
+  ++subscription_generation_;
+  if (dispatch_depth_ == 0) Compact();
 }
 
 void PluginHost::Compact() {
   for (uint32_t key : dirty_assets_) std::erase(assets_[key]->subscribers, kNoSlot);
   dirty_assets_.clear();
+  if (wildcard_dirty_) {
+    std::erase(wildcard_subscribers_, kNoSlot);
+    wildcard_dirty_ = false;
+  }
 }
 
 // ---- dispatch -----------------------------------------------------------------------
@@ -943,6 +993,14 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
     if (index == kNoSlot) continue;
     Slot& s = *slots_[index];
     if (Active(s)) fn(s);
+  }
+  // Then every plugin subscribed to all assets, unless it was just called by name.
+  const size_t w = wildcard_subscribers_.size();
+  for (size_t i = 0; i < w; ++i) {
+    const uint32_t index = wildcard_subscribers_[i];
+    if (index == kNoSlot) continue;
+    Slot& s = *slots_[index];
+    if (Active(s) && !s.Subscribed(asset)) fn(s);
   }
   if (--dispatch_depth_ == 0) Compact();
 }
@@ -1117,7 +1175,7 @@ std::vector<PluginInfo> PluginHost::ListPlugins() const {
     info.path = s.path;
     info.state = s.state;
     info.failure = s.failure;
-    info.subscriptions = s.subscriptions.size();
+    info.subscriptions = s.subscriptions.size() + (s.wildcard ? 1 : 0);
     info.plans_submitted = s.plans_submitted;
     info.callbacks = s.callbacks;
     out.push_back(std::move(info));

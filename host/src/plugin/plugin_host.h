@@ -251,9 +251,20 @@ class PluginHost {
   uint32_t InternAsset(std::string_view market, std::string_view asset_id);
   std::optional<uint32_t> FindAsset(std::string_view market, std::string_view asset_id) const;
   const AssetKey& Asset(uint32_t key) const { return assets_[key]->key; }
-  bool HasSubscribers(uint32_t asset) const { return asset < assets_.size() && assets_[asset]->live > 0; }
-  // Every asset at least one plugin subscribes to, in key order.
+  // True when at least one plugin wants this asset's events: one that
+  // subscribed to it, or one with the wildcard subscription (see WantsAllAssets).
+  bool HasSubscribers(uint32_t asset) const {
+    return asset < assets_.size() && (assets_[asset]->live > 0 || wildcard_live_ > 0);
+  }
+  // Every asset at least one plugin subscribes to by name, in key order. The
+  // wildcard subscription is not listed here: check WantsAllAssets().
   std::vector<AssetKey> SubscribedAssets() const;
+  // True when at least one plugin subscribed to every asset (subscribe("*", "*"),
+  // PH_SUBSCRIBE_ALL): the run loop should then dispatch every asset it has,
+  // not only SubscribedAssets(). Such a plugin receives on_book/on_trade/on_status
+  // for every asset (after the asset's named subscribers; never twice when it also
+  // subscribed by name) and may get_book any asset.
+  bool WantsAllAssets() const { return wildcard_live_ > 0; }
   // Grows whenever the set of subscriptions changes.
   uint64_t subscription_generation() const { return subscription_generation_; }
 
@@ -310,6 +321,7 @@ class PluginHost {
   void DestroyInstance(Slot& slot);
   void RemoveSubscription(Slot& slot, uint32_t asset);
   void RemoveSubscriptions(Slot& slot);
+  void RemoveWildcard(Slot& slot);
   template <class Fn>
   void ForEachSubscriber(uint32_t asset, Fn&& fn);
   void Compact();
@@ -331,6 +343,10 @@ class PluginHost {
   // asset_id -> keys of the assets with that id (normally one)
   std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> assets_by_id_;
   std::vector<uint32_t> dirty_assets_;  // with removed subscribers to compact
+  // Slots subscribed to every asset, subscription order (kNoSlot = removed, compacted later).
+  std::vector<uint32_t> wildcard_subscribers_;
+  uint32_t wildcard_live_ = 0;
+  bool wildcard_dirty_ = false;
   int dispatch_depth_ = 0;
   uint64_t subscription_generation_ = 0;
   std::vector<Plan> plans_;

@@ -476,6 +476,90 @@ TEST_CASE("subscriptions change safely during a dispatch") {
   CHECK(host.ListPlugins()[1].subscriptions == 0);
 }
 
+TEST_CASE("the wildcard subscription delivers every asset once and reads any book") {
+  Fake all, named, bad;
+  PluginHost host(Quiet());
+  OrderBook later_book = Book({{300000, 1}}, {{310000, 4}});
+  host.SetBookProvider([&](std::string_view market, std::string_view asset_id, BookRef* out) {
+    if (market != "m2" || asset_id != "later") return false;
+    out->book = &later_book;
+    out->meta.stale = true;
+    return true;
+  });
+  std::vector<std::string> seen;
+  all.init = [](Fake& p) {
+    CHECK(p.Subscribe(PH_SUBSCRIBE_ALL, PH_SUBSCRIBE_ALL) == PH_OK);
+    CHECK(p.Subscribe("*", "*") == PH_OK);     // twice is fine
+    CHECK(p.Subscribe("m", "yes") == PH_OK);   // also by name: still delivered once
+    return PH_OK;
+  };
+  all.on_book = [&](Fake& p, const ph_book_view& v) {
+    seen.push_back(std::string(v.asset.market) + "/" + v.asset.asset_id);
+    // Any asset's book, even one no event has named yet.
+    const ph_host* h = p.host;
+    ph_book_view other{};
+    other.struct_size = sizeof(other);
+    CHECK(h->get_book(h, "m2", "later", &other) == PH_OK);
+    CHECK(std::string(other.asset.asset_id) == "later");
+    CHECK(other.asks[0].size == 4);
+    CHECK((other.flags & PH_BOOK_FLAG_STALE) != 0);
+    CHECK(h->get_book(h, "m2", "unknown", &other) == PH_ERR_NOT_FOUND);
+    return PH_OK;
+  };
+  named.init = [](Fake& p) { return p.Subscribe("m", "yes"); };
+  bad.init = [](Fake& p) {
+    CHECK(p.Subscribe("*", "yes") == PH_ERR_INVALID_ARGUMENT);
+    CHECK(p.Subscribe("m", "*") == PH_ERR_INVALID_ARGUMENT);
+    CHECK(p.host->unsubscribe(p.host, "*", "*") == PH_ERR_NOT_SUBSCRIBED);
+    return PH_OK;
+  };
+  const uint64_t generation = host.subscription_generation();
+  REQUIRE(LoadFake(host, all, "all").ok);
+  REQUIRE(LoadFake(host, named, "named").ok);
+  REQUIRE(LoadFake(host, bad, "bad").ok);
+  host.ActivateAll();
+  CHECK(host.WantsAllAssets());
+  CHECK(host.subscription_generation() > generation);
+  CHECK(host.ListPlugins()[0].subscriptions == 2);
+  // Named subscriptions are listed; the wildcard is not an asset.
+  REQUIRE(host.SubscribedAssets().size() == 1);
+
+  const uint32_t yes = host.InternAsset("m", "yes");
+  const uint32_t no = host.InternAsset("m", "no");
+  CHECK(host.HasSubscribers(no));
+  OrderBook book = Book({{450000, 1}}, {});
+  host.DispatchBook(yes, book, {});
+  host.DispatchBook(no, book, {});
+  host.DispatchTrade(no, TradePrint{});
+  CHECK(seen == std::vector<std::string>{"m/yes", "m/no"});
+  CHECK(Count(named.calls, "on_book") == 1);
+  CHECK(Count(all.calls, "on_trade") == 1);
+  CHECK(Count(bad.calls, "on_book") == 0);
+
+  // Unsubscribing the wildcard during a dispatch keeps the by-name subscription.
+  all.on_book = [&](Fake& p, const ph_book_view& v) {
+    seen.push_back(std::string(v.asset.asset_id));
+    // The first call removes it; by the by-name delivery of "yes" it is gone.
+    CHECK(p.host->unsubscribe(p.host, "*", "*") == (seen.size() == 1 ? PH_OK : PH_ERR_NOT_SUBSCRIBED));
+    return PH_OK;
+  };
+  seen.clear();
+  host.DispatchBook(no, book, {});
+  host.DispatchBook(no, book, {});
+  host.DispatchBook(yes, book, {});
+  CHECK(seen == std::vector<std::string>{"no", "yes"});
+  CHECK_FALSE(host.WantsAllAssets());
+  CHECK_FALSE(host.HasSubscribers(no));
+  CHECK(host.HasSubscribers(yes));
+
+  // A disabled plugin's wildcard goes with it.
+  all.on_book = [](Fake& p, const ph_book_view&) { return p.Subscribe("*", "*"); };
+  host.DispatchBook(yes, book, {});
+  CHECK(host.WantsAllAssets());
+  host.Disable(0, "test");
+  CHECK_FALSE(host.WantsAllAssets());
+}
+
 TEST_CASE("plans are validated and copied out of plugin memory and drained in order") {
   Fake f;
   Logs logs;

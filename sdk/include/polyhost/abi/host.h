@@ -31,6 +31,9 @@
 extern "C" {
 #endif
 
+/* market and asset_id of the subscription to every asset (see subscribe). */
+#define PH_SUBSCRIBE_ALL "*"
+
 typedef struct ph_host {
   uint32_t struct_size;    /* sizeof(ph_host) as the host was built */
   ph_version abi_version;  /* the host's ABI version */
@@ -76,10 +79,17 @@ typedef struct ph_host {
 
   /* Asks for on_book / on_trade / on_status about one asset. Subscribing twice is
    * PH_OK. The next change of that book is delivered; use get_book for the current
-   * state. [strategy-thread] */
+   * state.
+   * market == asset_id == PH_SUBSCRIBE_ALL ("*") subscribes to EVERY asset the
+   * host has, including assets it learns later (a strategy that finds its
+   * instruments in the books themselves, or in the polyhost.markets/1 groups);
+   * get_book then works for any asset. An asset subscribed both ways is still
+   * delivered once. "*" in only one of the two is PH_ERR_INVALID_ARGUMENT.
+   * [strategy-thread] */
   ph_result (*subscribe)(const struct ph_host* host, const char* market, const char* asset_id);
   /* Stops them; PH_ERR_NOT_SUBSCRIBED when not subscribed. Takes effect at once,
-   * even for the frame being dispatched. [strategy-thread] */
+   * even for the frame being dispatched. ("*", "*") removes only the wildcard
+   * subscription, not assets subscribed by name. [strategy-thread] */
   ph_result (*unsubscribe)(const struct ph_host* host, const char* market, const char* asset_id);
 
   /* Fills *out with the current book of a subscribed asset. Set out->struct_size
