@@ -124,6 +124,45 @@ void PrintLatency(const std::string& name, const Percentiles& p) {
   std::fflush(stdout);
 }
 
+// Untimed: what the level updates do to a sorted-vector book (explains its cost).
+void DescribeOps(const BookOps& ops) {
+  auto books = std::make_unique<OrderBook[]>(ops.asset_count());
+  size_t inserts = 0, removes = 0, modifies = 0, noops = 0, at_best = 0;
+  double depth_sum = 0, side_len_sum = 0;
+  for (const BookOps::Op& op : ops.ops) {
+    OrderBook& b = books[op.asset];
+    if (op.kind == BookOps::kSnapshotOp) {
+      b.ApplySnapshot(ops.bids(op), ops.asks(op));
+      continue;
+    }
+    auto side = b.levels(op.side);
+    size_t depth = 0;
+    bool found = false;
+    for (; depth < side.size(); ++depth) {
+      const bool better = op.side == Side::kBid ? side[depth].price > op.price : side[depth].price < op.price;
+      if (!better) {
+        found = side[depth].price == op.price;
+        break;
+      }
+    }
+    depth_sum += static_cast<double>(depth);
+    side_len_sum += static_cast<double>(side.size());
+    at_best += depth == 0;
+    if (found) {
+      (op.size > 0 ? modifies : removes) += 1;
+    } else {
+      (op.size > 0 ? inserts : noops) += 1;
+    }
+    b.ApplyLevel(op.side, op.price, op.size);
+  }
+  const double n = static_cast<double>(ops.level_updates);
+  std::fprintf(stderr,
+               "  level updates: %.1f%% insert a level, %.1f%% remove one, %.1f%% change a size, %.1f%% remove a "
+               "missing level; %.1f%% at the best price; mean depth %.2f levels from best; mean side length %.1f\n",
+               100.0 * inserts / n, 100.0 * removes / n, 100.0 * modifies / n, 100.0 * noops / n, 100.0 * at_best / n,
+               depth_sum / n, side_len_sum / n);
+}
+
 }  // namespace
 
 void PrintLevelLatencyRows(const BookOps& ops, int64_t clock_overhead_ns, int batch) {
@@ -148,6 +187,8 @@ int RunBooks(const Args& args) {
   const int64_t overhead = ClockOverheadNs();
   std::fprintf(stderr, "  %zu assets, %zu level updates, %zu snapshots, clock pair %" PRId64 " ns\n", n_assets,
                ops.level_updates, ops.snapshots.size(), overhead);
+
+  DescribeOps(ops);
 
   // Memory: heap growth (glibc mallinfo2, exact for what the books allocate) of
   // building every book from nothing and replaying the whole feed into it. (RSS
@@ -175,21 +216,24 @@ int RunBooks(const Args& args) {
   // Timing: fresh books every run (constructed outside the timed region), best of N.
   ReplayTimes best_vec{INT64_MAX, INT64_MAX, 0}, best_flat{INT64_MAX, INT64_MAX, 0};
   for (int r = 0; r < args.repeat; ++r) {
+    ReplayTimes tv, tf;
     {
       auto books = std::make_unique<OrderBook[]>(n_assets);
-      ReplayTimes t = Replay(ops, books.get(), overhead);
-      best_vec.level_ns = std::min(best_vec.level_ns, t.level_ns);
-      best_vec.snapshot_ns = std::min(best_vec.snapshot_ns, t.snapshot_ns);
+      tv = Replay(ops, books.get(), overhead);
     }
     {
       auto books = std::make_unique<FlatBook[]>(n_assets);
-      ReplayTimes t = Replay(ops, books.get(), overhead);
-      best_flat.level_ns = std::min(best_flat.level_ns, t.level_ns);
-      best_flat.snapshot_ns = std::min(best_flat.snapshot_ns, t.snapshot_ns);
+      tf = Replay(ops, books.get(), overhead);
     }
-    std::fprintf(stderr, "  run %d: vector %.2f ns/update, flat %.2f ns/update\n", r,
-                 static_cast<double>(best_vec.level_ns) / ops.level_updates,
-                 static_cast<double>(best_flat.level_ns) / ops.level_updates);
+    best_vec.level_ns = std::min(best_vec.level_ns, tv.level_ns);
+    best_vec.snapshot_ns = std::min(best_vec.snapshot_ns, tv.snapshot_ns);
+    best_flat.level_ns = std::min(best_flat.level_ns, tf.level_ns);
+    best_flat.snapshot_ns = std::min(best_flat.snapshot_ns, tf.snapshot_ns);
+    std::fprintf(stderr, "  run %d: vector %.2f ns/update %.0f ns/snapshot, flat %.2f ns/update %.0f ns/snapshot\n", r,
+                 static_cast<double>(tv.level_ns) / static_cast<double>(ops.level_updates),
+                 static_cast<double>(tv.snapshot_ns) / static_cast<double>(ops.snapshots.size()),
+                 static_cast<double>(tf.level_ns) / static_cast<double>(ops.level_updates),
+                 static_cast<double>(tf.snapshot_ns) / static_cast<double>(ops.snapshots.size()));
   }
   const double upd = static_cast<double>(ops.level_updates);
   const double snaps = static_cast<double>(ops.snapshots.size());

@@ -360,7 +360,7 @@ class DutchBook final : public Strategy {
     const db::Basket basket = Size(n, sum);
     if (fresh) host().counter("detected_edge_micros", std::max<int64_t>(basket.profit_micros, 0));
     const int64_t now = host().now_ms();
-    if (now < g.cooldown_until) {
+    if (cfg_.cooldown_ms > 0 && now < g.cooldown_until) {
       if (fresh) host().counter("skipped_cooldown");
       return;
     }
