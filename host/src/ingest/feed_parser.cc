@@ -384,7 +384,10 @@ void ParseFrame(element frame, const std::string& path, LineBuilder& b, ParsedLi
       return;
     case element_type::ARRAY: {
       size_t i = 0;
-      for (element item : frame.get_array().value_unsafe()) {
+      // A named array: iterating value_unsafe() of a temporary would dangle.
+      array items;
+      if (frame.get_array().get(items) != simdjson::SUCCESS) Fail(path, "expected an array");
+      for (element item : items) {
         object o;
         if (item.get_object().get(o) != simdjson::SUCCESS) Fail(Indexed(path, i), "expected an event object");
         b.PEvent(o, Indexed(path, i));
