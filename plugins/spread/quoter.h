@@ -612,6 +612,7 @@ class Quoter {
     }
 
     std::vector<Desired> want = Ladder(inst, ref);
+    const int64_t adj = AdjustedReference(inst, ref);
 
     // Keep, replace or drop every order of ours in a slot.
     std::vector<bool> satisfied(want.size(), false);
@@ -636,7 +637,7 @@ class Quoter {
       // A quote on the wrong side of the reference is replaced at once; otherwise
       // an order younger than min_requote_ms stays.
       const int64_t equiv = IsComplementSlot(o.slot) ? kOne - o.price : o.price;
-      const bool wrong_side = IsBidSlot(o.slot) ? equiv >= ref : equiv <= ref;
+      const bool wrong_side = IsBidSlot(o.slot) ? equiv >= adj : equiv <= adj;
       if (!wrong_side && now - o.placed_ms < p_.min_requote_ms) {
         satisfied[k] = true;
         continue;
@@ -776,6 +777,19 @@ class Quoter {
     int64_t remaining = 0;
   };
 
+  // Inventory skew ratio in micro-units, −1e6 .. 1e6: (position − target) / range.
+  int64_t SkewRatio(uint32_t inst) const {
+    const int64_t range = p_.inventory_range > 0 ? p_.inventory_range : p_.max_position;
+    if (range <= 0) return 0;
+    const __int128 x = static_cast<__int128>(EffectivePosition(inst) - p_.target_position) * kOne / range;
+    return static_cast<int64_t>(std::clamp<__int128>(x, -kOne, kOne));
+  }
+  // The reference after the inventory price skew: ref − r × price_skew_ticks ticks.
+  int64_t AdjustedReference(uint32_t inst, int64_t ref) const {
+    const int64_t tick = TickOf(instruments_.at(inst).token);
+    return ref - static_cast<int64_t>(static_cast<__int128>(SkewRatio(inst)) * p_.price_skew_ticks * tick / kOne);
+  }
+
   // One quote the instrument wants, in its order's own terms.
   struct Desired {
     Slot slot = Slot::kBid;
@@ -798,14 +812,8 @@ class Quoter {
     const bool use_c = p_.ask_mode == AskMode::kComplement && c != kNoToken && !tokens_[c].closed &&
                        tokens_[c].top.known && !tokens_[c].top.stale && !tokens_[c].top.crossed();
 
-    // Inventory skew: r in [−1e6, 1e6].
-    const int64_t range = p_.inventory_range > 0 ? p_.inventory_range : p_.max_position;
-    int64_t r = 0;
-    if (range > 0) {
-      const __int128 x = static_cast<__int128>(EffectivePosition(inst) - p_.target_position) * kOne / range;
-      r = static_cast<int64_t>(std::clamp<__int128>(x, -kOne, kOne));
-    }
-    const int64_t adj = ref - static_cast<int64_t>(static_cast<__int128>(r) * p_.price_skew_ticks * tick / kOne);
+    const int64_t r = SkewRatio(inst);
+    const int64_t adj = AdjustedReference(inst, ref);
     const int64_t hs = p_.half_spread > 0 ? p_.half_spread : p_.half_spread_ticks * tick;
     int64_t bid0 = FloorTo(adj - hs, tick);
     int64_t ask0 = CeilTo(adj + hs, tick);

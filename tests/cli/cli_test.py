@@ -231,6 +231,90 @@ def progress_is_quiet_when_piped():
     assert "\r" not in r.stderr and "lines/s " not in r.stderr, repr(r.stderr)
 
 
+def gen_event_feed(d, messages=4000, seed=5):
+    feed, cat = os.path.join(d, "ev.jsonl"), os.path.join(d, "ev.catalog.json")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "gen_recording.py"), "--format", "P",
+                    "--markets", "2", "--events", "2", "--outcomes", "4", "--messages", str(messages), "--seed", str(seed),
+                    "--edge-rate", "0.03", "--out", feed, "--catalog", cat], check=True)
+    return feed, cat
+
+
+@test
+def run_dutchbook_on_sample_gates_the_crossed_book():
+    d = tmpdir()
+    db = f"{d}/r.db"
+    r = run("run", "--plugins", "dutchbook", "--feed", rec("sample.jsonl"), "--db-url", f"sqlite:///{db}", "--json", check=0)
+    s = json.loads(r.stdout)
+    p = s["plugins"][0]
+    assert p["name"] == "dutchbook" and p["plans"] == 1 and p["rejects_by_reason"] == {"crossed_book": 1}, s
+    rows = db_rows(db, "select decision, reason from exec_audit")
+    assert len(rows) == 1 and rows[0][0] == "rejected" and "crossed" in rows[0][1], rows
+    assert db_rows(db, "select count(*) from orders")[0][0] == 0
+
+
+@test
+def run_dutchbook_paper_fills_are_recorded_consistently():
+    d = tmpdir()
+    feed, cat = gen_event_feed(d)
+    db = f"{d}/p.db"
+    r = run("run", "--plugins", "dutchbook", "--feed", feed, "--catalog", cat, "--relayer", "paper",
+            "--db-url", f"sqlite:///{db}", "--json", check=0)
+    s = json.loads(r.stdout)
+    p = s["plugins"][0]
+    assert p["accepted"] > 0 and p["fills"] > 0, s
+    # No order without its accepted plan, no fill without its order, legs all FOK.
+    orphans = db_rows(db, "select count(*) from orders o where not exists (select 1 from exec_audit a "
+                          "where a.plan_id = o.plan_id and a.decision = 'accepted')")[0][0]
+    assert orphans == 0
+    assert db_rows(db, "select count(*) from fills f left join orders o on o.id = f.order_id where o.id is null")[0][0] == 0
+    assert db_rows(db, "select count(distinct tif) from orders")[0] == (1,)
+    assert db_rows(db, "select tif from orders limit 1")[0][0] == "FOK"
+    # Every accepted basket is complete: each plan's legs all filled (FOK) or none.
+    partial = db_rows(db, "select plan_id from orders group by plan_id "
+                          "having sum(status = 'filled') not in (0, count(*))")
+    assert partial == [], partial
+    assert float(p["pnl_at_mid"]) == float(p["pnl_at_mid"])  # a number
+
+
+@test
+def harness_is_deterministic_and_checks_goldens():
+    d = tmpdir()
+    feed, cat = gen_event_feed(d, messages=3000, seed=9)
+    out1, out2 = os.path.join(d, "a.jsonl"), os.path.join(d, "b.jsonl")
+    r1 = run("harness", "--plugin", "dutchbook", "--feed", feed, "--catalog", cat, "--out", out1, check=0)
+    r2 = run("harness", "--plugin", "dutchbook", "--feed", feed, "--catalog", cat, "--out", out2, check=0)
+    assert r1.stdout.split("sha256 ")[1].split()[0] == r2.stdout.split("sha256 ")[1].split()[0]
+    assert open(out1).read() == open(out2).read() and open(out1).read().count('"type":"plan"') > 0
+    run("harness", "--plugin", "dutchbook", "--feed", feed, "--catalog", cat, "--expect", out1, check=0)
+    lines = open(out1).read().splitlines()
+    lines[0] = lines[0].replace('"plugin":"dutchbook"', '"plugin":"other"')
+    bad = os.path.join(d, "bad.jsonl")
+    open(bad, "w").write("\n".join(lines) + "\n")
+    r = run("harness", "--plugin", "dutchbook", "--feed", feed, "--catalog", cat, "--expect", bad, check=1)
+    assert "first difference at record 1" in r.stdout, r.stdout
+
+
+@test
+def plugins_list_shows_versions_and_failures():
+    d = tmpdir()
+    bogus = os.path.join(d, "bogus.so")
+    open(bogus, "w").write("not a library")
+    r = run("plugins", "list", "--plugins", f"dutchbook,{bogus}", "--json", check=0)
+    infos = {i["name"]: i for i in json.loads(r.stdout)}
+    assert infos["dutchbook"]["abi_version"] == "1.0.0" and infos["dutchbook"]["failure"] == "", infos
+    assert infos["bogus"]["state"] == "failed" and infos["bogus"]["failure"], infos
+    run("plugins", "list", check=0)
+
+
+@test
+def run_refuses_the_real_relayer_and_missing_plugins():
+    d = tmpdir()
+    r = run("run", "--plugins", "dutchbook", "--feed", rec("sample.jsonl"), "--no-db", "--relayer", "real", check=1)
+    assert "not available in this build" in r.stderr, r.stderr
+    r = run("run", "--plugins", "nosuchplugin", "--feed", rec("sample.jsonl"), "--no-db", check=1)
+    assert "nosuchplugin" in r.stderr, r.stderr
+
+
 if __name__ == "__main__":
     PH = sys.argv[1]
     name = sys.argv[2]

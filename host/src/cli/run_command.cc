@@ -26,6 +26,7 @@ struct RunFlags {
   std::string market;
   std::string format = "auto";
   std::string relayer;
+  std::string catalog;
   bool strict = false;
   bool json = false;
   bool no_db = false;
@@ -63,15 +64,31 @@ std::vector<std::string> DefaultPlugins(const Config& config) {
   return out;
 }
 
+// [plugins] dirs, then the plugin folders that sit beside this executable: the
+// build tree (build/<preset>/plugins) and an installed prefix (lib/polyhost/plugins),
+// so the shipped plugins are found from any working directory.
+std::vector<std::string> PluginDirs(const Config& config) {
+  std::vector<std::string> dirs = config.plugins.dirs;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path base = exe.parent_path().parent_path();
+    dirs.push_back((base / "plugins").string());
+    dirs.push_back((base / "lib" / "polyhost" / "plugins").string());
+  }
+  return dirs;
+}
+
 RunOptions BaseOptions(const RunFlags& flags, const Config& config) {
   RunOptions o;
   o.feed_path = flags.feed;
   o.format = FormatFlag(flags.format);
   o.strict = flags.strict;
   o.default_market = flags.market;
-  o.plugin_dirs = config.plugins.dirs;
+  o.plugin_dirs = PluginDirs(config);
   o.config = &config;
   o.relayer = flags.relayer.empty() ? config.relayer.type : flags.relayer;
+  o.catalog_path = flags.catalog;
   o.dry_run = config.relayer.dry_run;
   o.run_id = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -161,6 +178,7 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
   run->add_option("--market", flags->market, "market for format S lines that carry none");
   run->add_option("--format", flags->format, "auto|P|S");
   run->add_option("--relayer", flags->relayer, "fake|paper (default: [relayer] type)");
+  run->add_option("--catalog", flags->catalog, "Gamma markets JSON: neg-risk events, ticks, minimum sizes");
   run->add_flag("--strict", flags->strict, "stop at the first malformed line");
   run->add_flag("--json", flags->json, "print the summary as JSON");
   run->add_flag("--no-db", flags->no_db, "persist nothing");
@@ -192,6 +210,7 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
   harness->add_option("--plugin", h->plugin, "plugin name or .so path")->required();
   harness->add_option("--feed", h->feed, "recorded feed")->required();
   harness->add_option("--market", h->market, "market for format S lines that carry none");
+  harness->add_option("--catalog", h->catalog, "Gamma markets JSON: neg-risk events, ticks, minimum sizes");
   harness->add_option("--out", h->out, "write the canonical plans/orders/fills JSON lines here");
   harness->add_option("--expect", h->expect, "golden JSONL: exit 1 and show the first difference when the output differs");
   AddCommonFlags(harness, &h->common, /*with_db=*/false);
@@ -254,8 +273,9 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
   registry.Add(list, [l]() -> int {
     LoadedConfig loaded = LoadConfigFor(l->common);
     std::vector<std::string> specs = SplitList(l->plugins);
+    const std::vector<std::string> dirs = PluginDirs(loaded.config);
     if (specs.empty()) {
-      for (const std::string& dir : loaded.config.plugins.dirs) {
+      for (const std::string& dir : dirs) {
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
           if (entry.path().extension() == ".so") specs.push_back(entry.path().string());
@@ -264,7 +284,7 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
       std::sort(specs.begin(), specs.end());
     }
     PluginHostOptions ho;
-    for (const std::string& d : loaded.config.plugins.dirs) ho.search_dirs.emplace_back(d);
+    for (const std::string& d : dirs) ho.search_dirs.emplace_back(d);
     ho.log = [](const PluginLogLine&) {};
     PluginHost host(std::move(ho));
     for (const std::string& spec : specs) host.Load(spec);
@@ -280,7 +300,7 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
     }
     if (infos.empty()) {
       std::printf("no plugins found in:");
-      for (const std::string& d : loaded.config.plugins.dirs) std::printf(" %s", d.c_str());
+      for (const std::string& d : dirs) std::printf(" %s", d.c_str());
       std::printf("\n");
       return 0;
     }

@@ -1,9 +1,13 @@
 #include "run/run_session.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "catalog/market_catalog.h"
+#include "catalog/markets_extension.h"
 #include "core/decimal.h"
 
 namespace polyhost {
@@ -98,6 +102,10 @@ class Session final : public RelayerListener {
     host_options.host_version = "0.1.0";
     host_options.log = [this](const PluginLogLine& line) { Warn(line); };
     host_ = std::make_unique<PluginHost>(std::move(host_options));
+    // Market metadata for plugins ("polyhost.markets/1"): the catalog file when
+    // given, plus every market the feed shows (binary markets group themselves).
+    if (!options.catalog_path.empty()) catalog_.LoadGammaMarketsJson(options.catalog_path);
+    host_->RegisterExtension(PH_EXT_MARKETS, markets_ext_.table());
     host_->SetBookProvider([this](std::string_view market, std::string_view asset_id, BookRef* out) {
       if (engine_ == nullptr) return false;
       int64_t k = engine_->Find(market, asset_id);
@@ -282,11 +290,16 @@ class Session final : public RelayerListener {
     return it->second;
   }
 
-  void Warn(const PluginLogLine& line) {
-    std::string msg = line.plugin.empty() ? std::string(line.message)
-                                          : "plugin " + std::string(line.plugin) + ": " + std::string(line.message);
-    if (line.level >= PluginLogLevel::kWarn || !line.from_plugin) {
-      if (options_.on_warning) options_.on_warning(msg);
+  // Loader and plugin log lines go to the host log at their own level.
+  static void Warn(const PluginLogLine& line) {
+    static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::trace, spdlog::level::debug,
+                                                            spdlog::level::info, spdlog::level::warn,
+                                                            spdlog::level::err};
+    const auto level = kLevels[static_cast<size_t>(line.level)];
+    if (line.plugin.empty()) {
+      spdlog::log(level, "{}", line.message);
+    } else {
+      spdlog::log(level, "[{}] {}", line.plugin, line.message);
     }
   }
 
@@ -300,7 +313,10 @@ class Session final : public RelayerListener {
     if (was_stale_.size() < engine.asset_count()) was_stale_.resize(engine.asset_count(), 0);
     for (uint32_t key : engine.touched()) {
       const AssetState& a = engine.asset(key);
-      if (host_key_[key] == UINT32_MAX) host_key_[key] = host_->InternAsset(a.market, a.asset_id);
+      if (host_key_[key] == UINT32_MAX) {
+        host_key_[key] = host_->InternAsset(a.market, a.asset_id);
+        catalog_.AddObservedAsset(a.market, a.asset_id);
+      }
       const OrderBook& book = a.book;
       relayer_->OnBook(a.market, a.asset_id, book);
       const BookMeta meta = Meta(a);
@@ -352,6 +368,10 @@ class Session final : public RelayerListener {
             m.book = &a.book;
             m.stale = a.stale;
             m.tick_micros = a.book.tick_size();
+          }
+          if (auto market = catalog_.FindMarket(leg.market)) {
+            if (m.tick_micros == 0) m.tick_micros = market->tick_size_micros;
+            m.min_order_size_micros = market->min_order_size_micros;
           }
         }
         legs.push_back(m);
@@ -468,6 +488,8 @@ class Session final : public RelayerListener {
 
   const RunOptions& options_;
   const bool persist_ = options_.store != nullptr;
+  MarketCatalog catalog_;
+  MarketsExtension markets_ext_{catalog_};
   RiskGate gate_;
   std::unique_ptr<Relayer> relayer_;
   std::unique_ptr<PluginHost> host_;

@@ -37,6 +37,7 @@ struct RunOptions {
   PaperOptions paper;
   RiskLimits limits;
   std::string run_id;                // prefixes plan ids in the database ("<run_id>:<n>")
+  std::string catalog_path;          // Gamma markets JSON (events, ticks, minimum sizes); optional
   // Canonical JSON lines of plans, decisions, orders and fills (the harness output).
   std::function<void(const std::string&)> on_record;
   std::function<void(const std::string&)> on_warning;
