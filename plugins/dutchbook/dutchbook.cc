@@ -404,7 +404,7 @@ class DutchBook final : public Strategy {
     pending_[plan_id] = Pending{g.id, basket.profit_micros};
     while (pending_.size() > 4096) pending_.erase(pending_.begin());  // decisions the host never sent
     host().counter("plans_submitted");
-    host().info("plan " + std::to_string(plan_id) + " " + g.id + ": buy " + std::to_string(n) + " legs x " +
+    host().debug("plan " + std::to_string(plan_id) + " " + g.id + ": buy " + std::to_string(n) + " legs x " +
                 Dec(basket.size) + " at limits " + limits + ", cost " + Dec(basket.cost_micros) + " + fees " +
                 Dec(basket.fees_micros) + ", expected profit " + Dec(basket.profit_micros) + " USDC");
   }

@@ -217,9 +217,12 @@ inline std::string Validate(const Params& p) {
   if (p.fee_rate_bps < 0 || p.fee_rate_bps > 10'000) return "fee_rate_bps must be in [0, 10000]";
   if (p.max_open_orders < 1) return "max_open_orders must be at least 1";
   if (p.max_plans_in_flight < 1) return "max_plans_in_flight must be at least 1";
-  if (p.min_requote_ms < 0 || p.max_order_age_ms < 0 || p.fill_delay_ms < 0 || p.hanging_max_age_ms < 0 ||
-      p.reject_backoff_ms < 0 || p.max_book_age_ms < 0)
-    return "durations (*_ms) must not be negative";
+  if (p.min_requote_ms < 0) return "min_requote_ms must not be negative";
+  if (p.max_order_age_ms < 0) return "max_order_age_ms must not be negative";
+  if (p.fill_delay_ms < 0) return "fill_delay_ms must not be negative";
+  if (p.hanging_max_age_ms < 0) return "hanging_max_age_ms must not be negative";
+  if (p.reject_backoff_ms < 0) return "reject_backoff_ms must not be negative";
+  if (p.max_book_age_ms < 0) return "max_book_age_ms must not be negative";
   if (p.cancel_retry_ms < 1) return "cancel_retry_ms must be at least 1";
   if (p.price_tolerance < 0 || p.price_tolerance >= kOne) return "price_tolerance must be in [0, 1)";
   if (p.size_tolerance_bps < 0 || p.size_tolerance_bps > 10'000) return "size_tolerance_bps must be in [0, 10000]";

@@ -269,7 +269,7 @@ class Spread final : public Strategy {
 
   uint32_t AddAsset(const std::string& market, const std::string& asset_id) {
     const uint32_t inst = quoter_.AddInstrument(Token(market, asset_id));
-    host().subscribe(market, asset_id);
+    if (!all_) host().subscribe(market, asset_id);
     if (auto c = ComplementOf(market, asset_id)) {
       if (*c == asset_id || c->empty()) Bad("complement." + market + "/" + asset_id, "must name the other token");
       if (!quoter_.SetComplement(inst, Token(market, *c))) {
@@ -278,12 +278,30 @@ class Spread final : public Strategy {
       } else if (!all_) {
         host().subscribe(market, *c);
       }
+    } else if (markets_ != nullptr) {
+      host().info(market + "/" + asset_id + ": complement token not known yet; taken from the " PH_EXT_MARKETS
+                  " catalog once it is (until then asks are limited to tokens held)");
     } else if (quoter_.params().ask_mode == sp::AskMode::kComplement) {
       host().warn(market + "/" + asset_id +
                   ": no complement token known (set complement.\"<market>/<asset_id>\" or run with the " PH_EXT_MARKETS
                   " catalog); asks are limited to tokens held");
     }
     return inst;
+  }
+
+  // Complements the catalog learned since (a feed showing a market's second token).
+  void ResolveComplements() {
+    for (uint32_t i = 0; i < quoter_.instruments().size(); ++i) {
+      if (quoter_.instruments()[i].complement != sp::kNoToken) continue;
+      const auto& tok = quoter_.tokens()[quoter_.instruments()[i].token];
+      const std::string market = tok.market, asset_id = tok.asset_id;
+      auto c = ComplementOf(market, asset_id);
+      if (!c || *c == asset_id) continue;
+      if (quoter_.SetComplement(i, Token(market, *c))) {
+        if (!all_) host().subscribe(market, *c);
+        host().info(market + "/" + asset_id + ": complement is " + *c);
+      }
+    }
   }
 
   // A market from `markets = [...]`: its first outcome is quoted.
@@ -357,6 +375,7 @@ class Spread final : public Strategy {
           quoter_.SetTokenMeta(t, info.tick_size, info.min_order_size);
           if ((info.flags & PH_MARKET_CLOSED) != 0 && !tok.closed) quoter_.SetClosed(t);
         }
+        ResolveComplements();
       }
     }
   }
