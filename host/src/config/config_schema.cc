@@ -108,7 +108,7 @@ const ConfigKeySpec kSchema[] = {
     {.section = "log", .key = "level", .type = ConfigType::kString, .default_text = "info",
      .choices = "trace|debug|info|warn|error|critical|off",
      .help = "Minimum level logged.", .field = POLYHOST_CONFIG_FIELD(log.level)},
-    {.section = "log", .key = "format", .type = ConfigType::kString, .default_text = "json",
+    {.section = "log", .key = "format", .type = ConfigType::kString, .default_text = "text",
      .choices = "json|text", .help = "json: one object per line; text: for people.",
      .field = POLYHOST_CONFIG_FIELD(log.format)},
 };
