@@ -363,6 +363,9 @@ TEST_CASE("readers and a writer may use the catalog concurrently") {
       ++reads;
     }
   });
+  // Start writing only once the reader runs, so the two really overlap even on a
+  // loaded machine.
+  while (reads.load() == 0) std::this_thread::yield();
   for (int i = 0; i < 2000; ++i) {
     c.AddObservedAsset("w-" + std::to_string(i), "x");
     c.AddObservedAsset("w-" + std::to_string(i), "y");

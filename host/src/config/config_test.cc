@@ -108,7 +108,7 @@ TEST_CASE("defaults load with every key from the default layer") {
   CHECK(c.relayer.funder.empty());
   CHECK(c.plugins.dirs == std::vector<std::string>{"build/release/plugins", "/usr/local/lib/polyhost/plugins"});
   CHECK(c.log.level == "info");
-  CHECK(c.log.format == "json");
+  CHECK(c.log.format == "text");
   CHECK(c.plugin_sections.empty());
   CHECK(loaded.files_read.empty());
   CHECK(loaded.warnings.empty());
