@@ -16,8 +16,10 @@ struct Args {
   int repeat = 3;       // throughput runs: best of N
   size_t limit = 0;     // in-memory benchmarks: first N lines only (0 = all)
   int64_t snapshot_interval_ms = -1;  // replay-sqlite: -1 = config default (60000)
-  std::string variant;  // sqlite-raw: "" (the real schema), no-fk, no-unique,
-                        // no-outcome-index, no-index (neither index), bare (no index, no FK)
+  int64_t prune_keep_ms = -1;         // replay-sqlite: -1 = config default (86400000)
+  std::string variant;  // sqlite-raw schema experiment: "" (production schema), no-fk (foreign_keys
+                        // OFF), no-unique (without UNIQUE (source_id, line, item)), bare (both),
+                        // outcome-index (plus an index on orderbook_events (outcome_id, id))
 };
 
 // `books`: sorted-vector OrderBook vs FlatBook on the feed's level updates

@@ -3,8 +3,9 @@
 //   polyhost_bench parse         FEED [--repeat N] [--limit LINES]
 //   polyhost_bench engine        FEED [--repeat N] [--limit LINES]
 //   polyhost_bench replay-sqlite FEED [--repeat N] [--db PATH] [--snapshot-interval-ms MS]
+//                                [--prune-keep-ms MS]
 //   polyhost_bench sqlite-raw    FEED [--repeat N] [--db PATH] [--limit LINES]
-//                                [--variant no-fk|no-unique|no-outcome-index|no-index|bare]
+//                                [--variant no-fk|no-unique|outcome-index|bare]
 //   polyhost_bench latency       FEED [--limit LINES]
 //   polyhost_bench memory        FEED
 //   polyhost_bench books         FEED [--repeat N] [--limit LINES]
@@ -36,6 +37,7 @@
 #include "replay/book_engine.h"
 #include "replay/replayer.h"
 #include "store/db_url.h"
+#include "store/migrations.h"
 #include "store/store.h"
 
 namespace polyhost::bench {
@@ -285,7 +287,7 @@ int RunReplaySqlite(const Args& args) {
     options.store = store.get();
     options.snapshot_interval_ms = args.snapshot_interval_ms >= 0 ? args.snapshot_interval_ms
                                                                   : kDefaultSnapshotIntervalMs;
-    options.prune_keep_ms = kDefaultPruneKeepMs;
+    options.prune_keep_ms = args.prune_keep_ms >= 0 ? args.prune_keep_ms : kDefaultPruneKeepMs;
     BookEngine engine;
     t.Start();
     summary = Replay(options, engine);
@@ -299,13 +301,15 @@ int RunReplaySqlite(const Args& args) {
   LogRuns("  incl. open + close", t_total);
   const auto& c = summary.counters;
   std::fprintf(stderr, "  %" PRId64 " lines, %" PRId64 " events, %" PRId64 " event rows written, %" PRId64
-                       " snapshot sets, %" PRId64 " batches, %" PRId64 " queue-full waits, DB %.1f MB\n",
-               c.lines, c.events, summary.store.events_written, summary.snapshots_written, summary.store.batches,
-               summary.store.queue_full_waits, db_bytes / 1e6);
+                       " snapshot sets, %" PRId64 " rows pruned, %" PRId64 " batches, %" PRId64
+                       " queue-full waits, DB %.1f MB\n",
+               c.lines, c.events, summary.store.events_written, summary.snapshots_written, summary.pruned_rows,
+               summary.store.batches, summary.store.queue_full_waits, db_bytes / 1e6);
   const auto lines = static_cast<size_t>(c.lines);
   const double mps = static_cast<double>(lines) / t.best_seconds;
-  const std::string interval =
-      args.snapshot_interval_ms >= 0 ? " [snapshots every " + std::to_string(args.snapshot_interval_ms) + " ms]" : "";
+  std::string interval =
+      args.snapshot_interval_ms >= 0 ? " [snapshot interval " + std::to_string(args.snapshot_interval_ms) + " ms]" : "";
+  if (args.prune_keep_ms >= 0) interval += " [prune keep " + std::to_string(args.prune_keep_ms) + " ms]";
   PrintThroughputRow("full replay into SQLite (`Replay()` + `Store`, fresh file DB, WAL)" + interval, lines,
                      static_cast<size_t>(summary.bytes), t.best_seconds, 0, TargetCell(kReplayTargetMsgsPerSec, mps),
                      Group(static_cast<double>(summary.store.events_written) / t.best_seconds) +
@@ -318,41 +322,6 @@ int RunReplaySqlite(const Args& args) {
 
 // ---------------------------------------------------------------------------
 // 3b. the bare cost of inserting the same orderbook_events rows with sqlite3
-
-// The tables orderbook_events needs, as in host/src/store/migrations.cc (v1).
-constexpr const char* kRawSchema = R"sql(
-CREATE TABLE outcomes (
-  id       INTEGER PRIMARY KEY,
-  market   TEXT NOT NULL,
-  asset_id TEXT NOT NULL,
-  outcome  TEXT NOT NULL DEFAULT '',
-  UNIQUE (market, asset_id)
-) STRICT;
-CREATE TABLE sources (
-  id             INTEGER PRIMARY KEY,
-  path           TEXT NOT NULL UNIQUE,
-  committed_line INTEGER NOT NULL DEFAULT 0,
-  first_seen_ms  INTEGER NOT NULL,
-  updated_ms     INTEGER NOT NULL
-) STRICT;
-CREATE TABLE orderbook_events (
-  id          INTEGER PRIMARY KEY,
-  source_id   INTEGER REFERENCES sources (id),
-  line        INTEGER NOT NULL,
-  item        INTEGER NOT NULL,
-  outcome_id  INTEGER NOT NULL REFERENCES outcomes (id),
-  ts_ms       INTEGER NOT NULL,
-  recv_ts_ms  INTEGER NOT NULL,
-  seq         INTEGER NOT NULL,
-  kind        INTEGER NOT NULL,
-  side        INTEGER,
-  price       INTEGER,
-  size        INTEGER,
-  levels_json TEXT,
-  UNIQUE (source_id, line, item)
-) STRICT;
-CREATE INDEX orderbook_events_by_outcome ON orderbook_events (outcome_id, id);
-)sql";
 
 void Check(sqlite3* db, int rc, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -402,18 +371,20 @@ int RunSqliteRaw(const Args& args) {
     Exec(db, args.variant == "no-fk" || args.variant == "bare" ? "PRAGMA foreign_keys = OFF" : "PRAGMA foreign_keys = ON");
     Exec(db, "PRAGMA cache_size = -65536");
     Exec(db, "PRAGMA temp_store = MEMORY");
-    std::string schema = kRawSchema;
-    const bool drop_outcome_index = args.variant == "no-index" || args.variant == "no-outcome-index" ||
-                                    args.variant == "bare";
-    const bool drop_unique = args.variant == "no-index" || args.variant == "no-unique" || args.variant == "bare";
-    if (drop_outcome_index) {  // the secondary index on (outcome_id, id)
-      schema.replace(schema.find("CREATE INDEX orderbook_events_by_outcome"), std::string::npos, "");
+    // The production schema, from the store's own migrations (so this floor
+    // always has the same tables, constraints and indexes as `Store`).
+    for (const Migration& m : SqliteMigrations()) {
+      std::string sql(m.sql);
+      if (args.variant == "no-unique" || args.variant == "bare") {
+        const std::string unique = ",\n  UNIQUE (source_id, line, item)";
+        if (const size_t at = sql.find(unique); at != std::string::npos) sql.erase(at, unique.size());
+      }
+      Exec(db, sql.c_str());
     }
-    if (drop_unique) {  // the UNIQUE (source_id, line, item) constraint and its index
-      const std::string unique = ",\n  UNIQUE (source_id, line, item)";
-      schema.replace(schema.find(unique), unique.size(), "");
+    if (args.variant == "outcome-index") {
+      // What a per-outcome index on the hot table would cost.
+      Exec(db, "CREATE INDEX orderbook_events_by_outcome ON orderbook_events (outcome_id, id)");
     }
-    Exec(db, schema.c_str());
     Exec(db, "INSERT INTO sources (id, path, first_seen_ms, updated_ms) VALUES (1, 'feed', 0, 0)");
     sqlite3_stmt *ins_outcome = nullptr, *ins_event = nullptr, *upd_source = nullptr;
     Check(db, sqlite3_prepare_v3(db, "INSERT INTO outcomes (id, market, asset_id) VALUES (?1, ?2, ?3)", -1,
@@ -595,8 +566,9 @@ int RunMemory(const Args& args) {
 int Usage() {
   std::fprintf(stderr,
                "usage: polyhost_bench COMMAND FEED [--repeat N] [--limit LINES] [--db PATH]\n"
-               "       [--snapshot-interval-ms MS]  (replay-sqlite; default 60000 as config/default.toml)\n"
-               "       [--variant no-fk|no-unique|no-outcome-index|no-index|bare]  (sqlite-raw: schema experiments)\n"
+               "       [--snapshot-interval-ms MS] [--prune-keep-ms MS]  (replay-sqlite; defaults 60000 and\n"
+               "       86400000 as config/default.toml; 0 disables)\n"
+               "       [--variant no-fk|no-unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
                "commands: parse engine replay-sqlite sqlite-raw latency memory books\n");
   return 2;
 }
@@ -619,12 +591,14 @@ int main(int argc, char** argv) {
         args.repeat = std::max(1, std::stoi(value()));
       } else if (a == "--limit") {
         args.limit = std::stoull(value());
+      } else if (a == "--prune-keep-ms") {
+        args.prune_keep_ms = std::stoll(value());
       } else if (a == "--snapshot-interval-ms") {
         args.snapshot_interval_ms = std::stoll(value());
       } else if (a == "--variant") {
         args.variant = value();
-        if (args.variant != "no-fk" && args.variant != "no-unique" && args.variant != "no-outcome-index" &&
-            args.variant != "no-index" && args.variant != "bare") {
+        if (args.variant != "no-fk" && args.variant != "no-unique" && args.variant != "outcome-index" &&
+            args.variant != "bare") {
           return Usage();
         }
       } else if (a == "--db") {

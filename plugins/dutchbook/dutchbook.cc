@@ -102,6 +102,16 @@ class DutchBook final : public Strategy {
   struct Pending {
     std::string group;
     int64_t profit = 0;
+    uint32_t legs = 0;
+  };
+  // An accepted basket whose legs are still working: a basket is whole only when
+  // every leg fills; any other mix leaves a naked position worth a warning.
+  struct OpenBasket {
+    std::string group;
+    uint32_t legs = 0;
+    uint32_t closed = 0;
+    uint32_t filled = 0;   // legs filled completely
+    uint32_t partial = 0;  // legs that ended with some but not all filled
   };
 
   // ---- lifecycle ----------------------------------------------------------------
@@ -401,7 +411,7 @@ class DutchBook final : public Strategy {
       return;
     }
     g.cooldown_until = now + cfg_.cooldown_ms;
-    pending_[plan_id] = Pending{g.id, basket.profit_micros};
+    pending_[plan_id] = Pending{g.id, basket.profit_micros, static_cast<uint32_t>(n)};
     while (pending_.size() > 4096) pending_.erase(pending_.begin());  // decisions the host never sent
     host().counter("plans_submitted");
     host().debug("plan " + std::to_string(plan_id) + " " + g.id + ": buy " + std::to_string(n) + " legs x " +
@@ -434,6 +444,8 @@ class DutchBook final : public Strategy {
           host().counter("executed_edge_micros", std::max<int64_t>(it->second.profit, 0));
           host().info("plan " + std::to_string(u.plan_id) + " " + it->second.group + " accepted" +
                       (u.dry_run ? " (dry run)" : "") + "; expected profit " + Dec(it->second.profit) + " USDC");
+          open_[u.plan_id] = OpenBasket{it->second.group, it->second.legs, 0, 0, 0};
+          while (open_.size() > 4096) open_.erase(open_.begin());
           pending_.erase(it);
         }
         break;
@@ -450,17 +462,45 @@ class DutchBook final : public Strategy {
       case OrderEvent::kCancelled:
         if (!u.whole_plan() && u.filled_size < u.size) {
           host().counter("legs_unfilled");
-          host().warn("plan " + std::to_string(u.plan_id) + " leg " + std::to_string(u.leg_index) + " (" +
-                      std::string(u.asset.asset_id) + ") filled " + Dec(u.filled_size) + " of " + Dec(u.size) + ": " +
-                      std::string(u.reason) + "; the basket may be incomplete");
+          host().debug("plan " + std::to_string(u.plan_id) + " leg " + std::to_string(u.leg_index) + " (" +
+                       std::string(u.asset.asset_id) + ") filled " + Dec(u.filled_size) + " of " + Dec(u.size) + ": " +
+                       std::string(u.reason));
+          CloseLeg(u.plan_id, u.filled_size > 0 ? LegEnd::kPartial : LegEnd::kNone);
         }
         break;
       case OrderEvent::kFilled:
         host().counter("legs_filled");
+        if (!u.whole_plan()) CloseLeg(u.plan_id, LegEnd::kFilled);
         break;
       default:
         break;
     }
+  }
+
+  enum class LegEnd { kFilled, kPartial, kNone };
+
+  // Counts a leg that is done; when the whole basket is, says how it ended.
+  void CloseLeg(uint64_t plan_id, LegEnd end) {
+    auto it = open_.find(plan_id);
+    if (it == open_.end()) return;
+    OpenBasket& b = it->second;
+    ++b.closed;
+    if (end == LegEnd::kFilled) ++b.filled;
+    if (end == LegEnd::kPartial) ++b.partial;
+    if (b.closed < b.legs) return;
+    const std::string what = "plan " + std::to_string(plan_id) + " " + b.group + ": ";
+    if (b.filled == b.legs) {
+      host().counter("baskets_complete");
+      host().info(what + "basket complete (" + std::to_string(b.legs) + " legs filled)");
+    } else if (b.filled == 0 && b.partial == 0) {
+      host().counter("baskets_unfilled");
+      host().info(what + "no leg filled; nothing bought");
+    } else {
+      host().counter("baskets_incomplete");
+      host().warn(what + "basket INCOMPLETE: " + std::to_string(b.filled) + " of " + std::to_string(b.legs) +
+                  " legs filled, " + std::to_string(b.partial) + " partly: the position is not hedged");
+    }
+    open_.erase(it);
   }
 
   Config cfg_;
@@ -472,6 +512,7 @@ class DutchBook final : public Strategy {
   std::unordered_map<std::string, std::vector<std::string>> observed_;  // no extension: market -> assets
   std::unordered_map<std::string, size_t> observed_group_;
   std::map<uint64_t, Pending> pending_;  // plans awaiting the host's decision
+  std::map<uint64_t, OpenBasket> open_;  // accepted plans with legs still working
   // Scratch, reused across calls (no allocation on the hot path once warm).
   std::string key_;
   std::vector<ph_asset_ref> legs_buf_;

@@ -55,6 +55,43 @@ void PrintTable(const std::vector<AssetStatus>& rows, bool verbose) {
   }
 }
 
+std::string Micros(int64_t us) { return us < 0 ? "-" : std::to_string(us) + " us"; }
+
+// Engine timings (exec_audit) and live quotes (open orders).
+void PrintEngine(Store& store) {
+  const ExecTimings t = store.ExecutionTimings();
+  std::printf("\nengine: %lld plans (%lld accepted); event->plan p50 %s p99 %s; plan->ack p50 %s p99 %s\n",
+              static_cast<long long>(t.plans), static_cast<long long>(t.accepted),
+              Micros(t.event_to_plan_p50_us).c_str(), Micros(t.event_to_plan_p99_us).c_str(),
+              Micros(t.plan_to_ack_p50_us).c_str(), Micros(t.plan_to_ack_p99_us).c_str());
+  const std::vector<OpenOrderRow> quotes = store.OpenOrders();
+  std::printf("open orders (quotes): %zu\n", quotes.size());
+  for (const OpenOrderRow& q : quotes) {
+    std::printf("  %-12s %-20s %-24s %-4s %10s x %-12s filled %s\n", q.plugin.c_str(), ShortId(q.market, false).c_str(),
+                ShortId(q.asset_id, false).c_str(), q.side == Side::kBid ? "buy" : "sell",
+                FormatDecimal(q.price).c_str(), FormatDecimal(q.size).c_str(), FormatDecimal(q.filled).c_str());
+  }
+}
+
+boost::json::object EngineJson(Store& store) {
+  const ExecTimings t = store.ExecutionTimings();
+  boost::json::object e;
+  e["plans"] = t.plans;
+  e["accepted"] = t.accepted;
+  e["event_to_plan_p50_us"] = t.event_to_plan_p50_us;
+  e["event_to_plan_p99_us"] = t.event_to_plan_p99_us;
+  e["plan_to_ack_p50_us"] = t.plan_to_ack_p50_us;
+  e["plan_to_ack_p99_us"] = t.plan_to_ack_p99_us;
+  boost::json::array quotes;
+  for (const OpenOrderRow& q : store.OpenOrders()) {
+    quotes.push_back({{"plugin", q.plugin}, {"market", q.market}, {"asset_id", q.asset_id},
+                      {"side", q.side == Side::kBid ? "BUY" : "SELL"}, {"price", FormatDecimal(q.price)},
+                      {"size", FormatDecimal(q.size)}, {"filled", FormatDecimal(q.filled)}});
+  }
+  e["open_orders"] = std::move(quotes);
+  return e;
+}
+
 }  // namespace
 
 void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
@@ -75,6 +112,7 @@ void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
       o["assets"] = std::move(assets);
       o["asset_count"] = static_cast<int64_t>(rows.size());
       o["stale_count"] = stale;
+      if (flags->verbose) o["engine"] = EngineJson(*store);
       std::cout << boost::json::serialize(o) << "\n";
       return 0;
     }
@@ -82,6 +120,7 @@ void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
     for (const AssetStatus& a : rows) ++markets[a.market];
     std::printf("%zu markets, %zu assets, %lld stale\n", markets.size(), rows.size(), static_cast<long long>(stale));
     if (!rows.empty()) PrintTable(rows, flags->verbose);
+    if (flags->verbose) PrintEngine(*store);
     return 0;
   });
 

@@ -131,6 +131,10 @@ TEST_CASE("fake relayer acks and rests; real is refused without sending") {
   CHECK(rec.updates.back().state == OrderState::kAcked);
   fake->Cancel(1);
   CHECK(rec.updates.back().state == OrderState::kCancelled);
+  // IOC/FOK cannot rest: acked, then cancelled unfilled.
+  fake->Submit(Order{2, 2, "t", {"m", "a", Side::kBid, 500000, 5'000000, TimeInForce::kFok}});
+  CHECK(rec.updates.back().state == OrderState::kCancelled);
+  CHECK(rec.updates.back().filled == 0);
   CHECK_THROWS_WITH(MakeRelayer("real"), Catch::Contains("not available in this build"));
   CHECK_THROWS(MakeRelayer("bogus"));
 }

@@ -34,8 +34,16 @@ class FakeRelayer final : public Relayer {
  public:
   std::string_view name() const override { return "fake"; }
   void Submit(const Order& order) override {
-    open_[order.order_id] = order.leg.size;
     if (listener_ != nullptr) listener_->OnOrderUpdate({order.order_id, OrderState::kAcked, 0, order.leg.size, {}});
+    if (order.leg.tif != TimeInForce::kGtc) {
+      // Nothing fills here, so an IOC/FOK order ends at once, unfilled.
+      if (listener_ != nullptr) {
+        listener_->OnOrderUpdate({order.order_id, OrderState::kCancelled, 0, order.leg.size,
+                                  std::string(TimeInForceName(order.leg.tif)) + ": not filled (fake relayer)"});
+      }
+      return;
+    }
+    open_[order.order_id] = order.leg.size;
   }
   void Cancel(int64_t order_id) override {
     auto it = open_.find(order_id);

@@ -394,6 +394,8 @@ class SqliteStore final : public Store {
   void Flush() override;
   StoreStats stats() const override;
   std::vector<AssetStatus> Status() override;
+  ExecTimings ExecutionTimings() override;
+  std::vector<OpenOrderRow> OpenOrders() override;
   std::optional<StoredBook> LoadBook(std::string_view market, std::string_view asset_id) override;
   int64_t SnapshotFromStore(int64_t ts_ms) override;
   int64_t PruneEventsBefore(int64_t ts_ms) override;
@@ -1085,6 +1087,68 @@ SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
 
 // ---------------------------------------------------------------------------
 // Reading
+
+ExecTimings SqliteStore::ExecutionTimings() {
+  return WithReader([&](sqlite3*, soci::session& sql) {
+    ExecTimings t;
+    try {
+      long long plans = 0, accepted = 0;
+      sql << "SELECT count(*), coalesce(sum(decision = 'accepted'), 0) FROM exec_audit", soci::into(plans),
+          soci::into(accepted);
+      t.plans = plans;
+      t.accepted = accepted;
+      // Nearest-rank percentiles over the non-null measurements of one column.
+      auto percentile = [&](const char* column, int pct) -> int64_t {
+        long long n = 0;
+        sql << "SELECT count(" << column << ") FROM exec_audit", soci::into(n);
+        if (n == 0) return -1;
+        long long rank = (n * pct + 99) / 100;
+        if (rank < 1) rank = 1;
+        long long v = 0;
+        sql << "SELECT " << column << " FROM exec_audit WHERE " << column << " IS NOT NULL ORDER BY " << column
+            << " LIMIT 1 OFFSET " << (rank - 1),
+            soci::into(v);
+        return v;
+      };
+      t.event_to_plan_p50_us = percentile("event_to_plan_us", 50);
+      t.event_to_plan_p99_us = percentile("event_to_plan_us", 99);
+      t.plan_to_ack_p50_us = percentile("plan_to_ack_us", 50);
+      t.plan_to_ack_p99_us = percentile("plan_to_ack_us", 99);
+    } catch (const soci::soci_error& e) {
+      throw StoreError(std::string("cannot read exec_audit: ") + e.get_error_message());
+    }
+    return t;
+  });
+}
+
+std::vector<OpenOrderRow> SqliteStore::OpenOrders() {
+  return WithReader([&](sqlite3*, soci::session& sql) {
+    std::vector<OpenOrderRow> out;
+    try {
+      OpenOrderRow row;
+      int side = 0;
+      long long price = 0, size = 0, filled = 0;
+      soci::statement st =
+          (sql.prepare << "SELECT r.plugin, o.market, o.asset_id, r.side, r.price_micros, r.size_micros,"
+                          " r.filled_size_micros, r.status FROM orders r JOIN outcomes o ON o.id = r.outcome_id"
+                          " WHERE r.status IN ('acked', 'partially_filled')"
+                          " ORDER BY o.market, o.asset_id, r.side, r.price_micros DESC",
+           soci::into(row.plugin), soci::into(row.market), soci::into(row.asset_id), soci::into(side),
+           soci::into(price), soci::into(size), soci::into(filled), soci::into(row.status));
+      st.execute();
+      while (st.fetch()) {
+        row.side = side == 0 ? Side::kBid : Side::kAsk;
+        row.price = price;
+        row.size = size;
+        row.filled = filled;
+        out.push_back(row);
+      }
+    } catch (const soci::soci_error& e) {
+      throw StoreError(std::string("cannot read orders: ") + e.get_error_message());
+    }
+    return out;
+  });
+}
 
 std::vector<AssetStatus> SqliteStore::Status() {
   return WithReader([&](sqlite3*, soci::session& sql) {

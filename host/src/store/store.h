@@ -150,6 +150,28 @@ struct AssetStatus {
   int64_t continuity_breaks = 0;
 };
 
+// Percentiles of the measured durations in exec_audit, in microseconds.
+struct ExecTimings {
+  int64_t plans = 0;             // audit rows
+  int64_t accepted = 0;
+  int64_t event_to_plan_p50_us = -1;  // -1: nothing measured
+  int64_t event_to_plan_p99_us = -1;
+  int64_t plan_to_ack_p50_us = -1;
+  int64_t plan_to_ack_p99_us = -1;
+};
+
+// An order that is still working (acked or partially filled): a live quote.
+struct OpenOrderRow {
+  std::string plugin;
+  std::string market;
+  std::string asset_id;
+  Side side = Side::kBid;
+  int64_t price = 0;
+  int64_t size = 0;
+  int64_t filled = 0;
+  std::string status;
+};
+
 // A book rebuilt from the latest snapshot plus later events.
 struct StoredBook {
   std::string market;
@@ -195,6 +217,9 @@ class Store {
   // Reads (synchronous, caller's thread). They see committed batches: call
   // Flush() first to include your own submissions.
   virtual std::vector<AssetStatus> Status() = 0;
+  // Engine timings and open orders from the execution records (status --verbose).
+  virtual ExecTimings ExecutionTimings() = 0;
+  virtual std::vector<OpenOrderRow> OpenOrders() = 0;
   virtual std::optional<StoredBook> LoadBook(std::string_view market, std::string_view asset_id) = 0;
 
   // Writes a snapshot of every asset's book rebuilt from the DB; returns the count.
