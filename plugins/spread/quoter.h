@@ -25,7 +25,9 @@
 //     USDC a market's tokens can lose at resolution (YES + NO pairs net out) must
 //     stay ≤ max_market_exposure, and the sum over markets ≤ max_total_exposure.
 //     A fill only moves an order's worst case into the position, so caps that
-//     held at placement keep holding whatever fills arrive, in any order.
+//     held at placement keep holding whatever fills arrive, in any order. Quotes
+//     are sized as if the instrument's own orders were gone; one that does not
+//     fit beside orders whose cancel is in flight waits, it is never shrunk.
 //   - Quotes are pulled (every order cancelled, nothing placed) when the book is
 //     stale, crossed or silent, the market closed, the reference is missing, the
 //     host is paused, or the kill switch tripped (latched).
@@ -36,6 +38,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <compare>
 #include <cstdlib>
 #include <cstdint>
 #include <map>
@@ -184,6 +187,8 @@ struct Params {
   int64_t hanging_max_age_ms = 0;     // 0 = never
   int64_t reject_backoff_ms = 1'000;  // after a rejected plan, no new orders on that instrument
   int64_t cancel_retry_ms = 5'000;    // re-send a cancel that was not confirmed
+  int64_t repeat_guard_ms = 1'000;    // an identical order (token, side, price, size) waits this long
+                                      // after the last one (the host drops duplicates within 1 s)
   // Safety
   int64_t max_book_age_ms = 0;        // pull when the book has not changed for this long; 0 = off
   int64_t max_market_spread = 0;      // pull when best ask − best bid exceeds this; 0 = off
@@ -223,6 +228,7 @@ inline std::string Validate(const Params& p) {
   if (p.hanging_max_age_ms < 0) return "hanging_max_age_ms must not be negative";
   if (p.reject_backoff_ms < 0) return "reject_backoff_ms must not be negative";
   if (p.max_book_age_ms < 0) return "max_book_age_ms must not be negative";
+  if (p.repeat_guard_ms < 0) return "repeat_guard_ms must not be negative";
   if (p.cancel_retry_ms < 1) return "cancel_retry_ms must be at least 1";
   if (p.price_tolerance < 0 || p.price_tolerance >= kOne) return "price_tolerance must be in [0, 1)";
   if (p.size_tolerance_bps < 0 || p.size_tolerance_bps > 10'000) return "size_tolerance_bps must be in [0, 10000]";
@@ -326,7 +332,13 @@ class Quoter {
     uint32_t level = 0;
     int64_t price = 0;
     int64_t size = 0;
+    // Filled size already in the position: the larger of what on_fill reported and
+    // what the order updates' cumulative figure said (whichever came first).
     int64_t filled = 0;
+    // Part of `filled` known only from an order update so far: booked at the limit
+    // price with an estimated fee, corrected when its on_fill arrives.
+    int64_t synthetic = 0;
+    int64_t synthetic_fee = 0;
     OrderState state = OrderState::kPending;
     bool decided = false;  // the host accepted the plan
     bool hanging = false;
@@ -442,6 +454,12 @@ class Quoter {
     if (price > 0 && price < kOne) tokens_.at(t).last_trade = price;
   }
   void SetStale(TokenId t, bool stale) { tokens_.at(t).top.stale = stale; }
+  // A fresh snapshot replaced a stale book: the old top is worthless, so quoting
+  // waits for the new book (OnBook) rather than trusting what was kept.
+  void OnResynced(TokenId t) {
+    tokens_.at(t).top.stale = false;
+    tokens_.at(t).top.known = false;
+  }
   void SetClosed(TokenId t) { tokens_.at(t).closed = true; }
   // The host is paused (polyhost.control/1): pull everything until resumed.
   void SetPaused(bool paused, int64_t now) {
@@ -533,9 +551,21 @@ class Quoter {
       if (o->state == OrderState::kPending) o->state = OrderState::kLive;
     }
   }
-  // PARTIALLY_FILLED: cumulative filled size.
-  void OnProgress(uint64_t plan_id, int64_t cumulative_filled) {
-    if (Order* o = ByPlan(plan_id)) o->filled = std::clamp(std::max(o->filled, cumulative_filled), int64_t{0}, o->size);
+  // PARTIALLY_FILLED / FILLED / CANCELLED carry the cumulative filled size. When it
+  // is ahead of the fills reported so far, the difference goes into the position
+  // now (at the limit price, the worst case) so the caps never lose sight of it.
+  void OnProgress(uint64_t plan_id, int64_t cumulative_filled, int64_t now) {
+    Order* o = ByPlan(plan_id);
+    if (o == nullptr) return;
+    const int64_t cum = std::min(cumulative_filled, o->size);
+    if (cum <= o->filled) return;
+    const int64_t d = cum - o->filled;
+    const int64_t fee = FeeMicros(o->price, d, p_.fee_rate_bps);
+    Book(o->token, o->side, o->price, d, fee);
+    o->synthetic += d;
+    o->synthetic_fee += fee;
+    o->filled = cum;
+    AfterFill(*o, now);
   }
   // FILLED, CANCELLED or the venue's REJECTED: the order is gone.
   void OnClosed(uint64_t plan_id, bool venue_rejected, std::string_view reason, int64_t now) {
@@ -554,34 +584,41 @@ class Quoter {
     Erase(plan_id);
   }
   // An execution. plan_id may be unknown (an order from before, a forgotten one):
-  // the position still moves.
+  // the position still moves. A fill that an order update already booked only
+  // corrects the price and fee.
   void OnFill(uint64_t plan_id, TokenId t, Side side, int64_t price, int64_t size, int64_t fee, int64_t now) {
     last_now_ = std::max(last_now_, now);
     if (size <= 0 || t >= tokens_.size()) return;
-    Token& tok = tokens_[t];
-    if (side == Side::kBuy) {
-      tok.position += size;
-      tok.net_cost += MulCeil(price, size);
-    } else {
-      tok.position -= size;
-      tok.net_cost -= MulFloor(price, size);
-    }
-    tok.net_cost += fee;
     ++stats_.fills;
     stats_.filled_size += size;
     Order* o = ByPlan(plan_id);
-    if (o == nullptr) return;
-    o->filled = std::min(o->size, o->filled + size);
-    Instrument& ins = instruments_[o->instrument];
-    if (p_.fill_delay_ms > 0) ins.hold_until = std::max(ins.hold_until, now + p_.fill_delay_ms);
-    if (p_.hanging_orders && !o->hanging) {
-      const bool bid = IsBidSlot(o->slot);
-      for (auto& [id, other] : orders_) {
-        if (other.instrument != o->instrument || other.hanging || other.state == OrderState::kCancelling) continue;
-        if (IsBidSlot(other.slot) != bid && other.remaining() > 0) other.hanging = true;
-      }
+    Lagging* lag = nullptr;
+    if (o == nullptr) {
+      auto it = lagging_.find(plan_id);
+      if (it != lagging_.end()) lag = &it->second;
     }
-    CheckLoss();
+    int64_t* synthetic = o != nullptr ? &o->synthetic : lag != nullptr ? &lag->synthetic : nullptr;
+    int64_t* synthetic_fee = o != nullptr ? &o->synthetic_fee : lag != nullptr ? &lag->synthetic_fee : nullptr;
+    const int64_t limit = o != nullptr ? o->price : lag != nullptr ? lag->price : price;
+    int64_t rest = size;
+    if (synthetic != nullptr && *synthetic > 0) {
+      // Already booked at the limit: correct the cost to the real price and fee.
+      const int64_t m = std::min(size, *synthetic);
+      const int64_t est = static_cast<int64_t>(static_cast<__int128>(*synthetic_fee) * m / *synthetic);
+      Token& tok = tokens_[t];
+      tok.net_cost += Cost(side, price, m) - Cost(side, limit, m) - est;
+      *synthetic -= m;
+      *synthetic_fee -= est;
+      rest -= m;
+    }
+    Book(t, side, price, rest, fee);
+    if (lag != nullptr && lag->synthetic == 0) lagging_.erase(plan_id);
+    if (o == nullptr) {
+      CheckLoss();
+      return;
+    }
+    o->filled = std::min(o->size, o->filled + rest);
+    AfterFill(*o, now);
   }
 
   // ---- decisions ----
@@ -663,6 +700,10 @@ class Quoter {
         ++stats_.deferred;
         continue;
       }
+      if (RecentlyPlaced(d, now)) {
+        ++stats_.deferred;
+        continue;
+      }
       const int64_t fits = MaxSize(inst, d.token, d.side, d.price, d.size, All(), {});
       if (fits < d.size) {  // caps are busy with orders whose cancel is in flight: wait for them
         ++stats_.deferred;
@@ -706,6 +747,7 @@ class Quoter {
 
   // ---- what the caller drains ----
   Outbox& outbox() { return out_; }
+  const Outbox& outbox() const { return out_; }
 
   // ---- inspection (tests, metrics, logs) ----
   const Stats& stats() const { return stats_; }
@@ -804,16 +846,20 @@ class Quoter {
   };
 
   // The quotes the instrument wants around `ref`, sized within the caps as if its
-  // own replaceable orders were gone (hanging orders, orders being cancelled and
-  // other instruments' orders still count).
+  // own orders were gone (hanging orders and other instruments' orders still
+  // count). Evaluate places one only when it fits with everything that is really
+  // open, including orders whose cancel is in flight; otherwise it waits, so a
+  // quote is never placed smaller than wanted just because a cancel is pending.
   std::vector<Desired> Ladder(uint32_t inst, int64_t ref) const {
     std::vector<Desired> out;
     const Instrument& ins = instruments_.at(inst);
     const Token& t = tokens_[ins.token];
     const int64_t tick = TickOf(ins.token);
     const TokenId c = ins.complement;
-    const bool use_c = p_.ask_mode == AskMode::kComplement && c != kNoToken && !tokens_[c].closed &&
-                       tokens_[c].top.known && !tokens_[c].top.stale && !tokens_[c].top.crossed();
+    // Complement legs need a known complement and a healthy book for it.
+    const bool pair = p_.ask_mode == AskMode::kComplement && c != kNoToken;
+    const bool use_c = pair && !tokens_[c].closed && tokens_[c].top.known && !tokens_[c].top.stale &&
+                       !tokens_[c].top.crossed();
 
     const int64_t r = SkewRatio(inst);
     const int64_t adj = AdjustedReference(inst, ref);
@@ -833,10 +879,8 @@ class Quoter {
     bid0 = std::min(bid0, kOne - tick);
     ask0 = std::max(ask0, tick);
 
-    // The "target" state: every open order except this instrument's replaceable ones.
-    auto target = [inst](const Order& o) {
-      return !(o.instrument == inst && !o.hanging && o.state != OrderState::kCancelling);
-    };
+    // The "target" state: every open order except this instrument's own quotes.
+    auto target = [inst](const Order& o) { return !(o.instrument == inst && !o.hanging); };
     std::vector<Virtual> extra;
     const int64_t skew_bid = p_.size_skew ? kOne - r : kOne;
     const int64_t skew_ask = p_.size_skew ? kOne + r : kOne;
@@ -857,20 +901,20 @@ class Quoter {
       if (bid >= tick) {
         int64_t size = FloorTo(MulFloor(base, skew_bid), p_.lot_size);
         if (size > 0) {
+          // Sell held complement first, at 1 − bid, never crossing C's book. While
+          // C's book is unusable that part waits: it is not bought as T instead
+          // (which would flip the order back and forth with every flicker of C).
           int64_t covered = 0;
-          if (use_c) {
-            // Sell held complement first, at 1 − bid, never crossing C's book.
+          if (pair) {
+            covered = std::min(size, FloorTo(Available(c, target, extra), p_.lot_size));
+            if (covered < MinSizeOf(c)) covered = 0;
             int64_t q = kOne - bid;
             const Top& ct = tokens_[c].top;
             if (!p_.allow_cross && ct.bid > 0) q = std::max(q, CeilTo(ct.bid + tick, tick));
-            if (q <= kOne - tick) {
-              covered = std::min(size, FloorTo(Available(c, target, extra), p_.lot_size));
-              if (covered < MinSizeOf(c)) covered = 0;
-              if (covered > 0) {
-                const size_t before = out.size();
-                add(Slot::kBidComplement, i, c, Side::kSell, q, covered);
-                covered = out.size() > before ? out.back().size : 0;
-              }
+            if (covered > 0 && use_c && q <= kOne - tick) {
+              const size_t before = out.size();
+              add(Slot::kBidComplement, i, c, Side::kSell, q, covered);
+              covered = out.size() > before ? out.back().size : 0;
             }
           }
           add(Slot::kBid, i, ins.token, Side::kBuy, bid, size - covered);
@@ -974,6 +1018,13 @@ class Quoter {
  private:
   // Tokens that pay out together: a binary pair (exactly one of a, b pays 1) or a
   // single token (pays 1 or 0).
+  // A closed order whose fills an order update reported before on_fill did.
+  struct Lagging {
+    int64_t price = 0;
+    int64_t synthetic = 0;
+    int64_t synthetic_fee = 0;
+  };
+
   struct Group {
     TokenId a = kNoToken;
     TokenId b = kNoToken;
@@ -996,8 +1047,39 @@ class Quoter {
   void Erase(uint64_t plan_id) {
     auto it = by_plan_.find(plan_id);
     if (it == by_plan_.end()) return;
-    orders_.erase(it->second);
+    auto o = orders_.find(it->second);
+    if (o != orders_.end()) {
+      if (o->second.synthetic > 0) {  // its fills are still to come: keep what corrects them
+        lagging_[plan_id] = {o->second.price, o->second.synthetic, o->second.synthetic_fee};
+        while (lagging_.size() > 4096) lagging_.erase(lagging_.begin());
+      }
+      orders_.erase(o);
+    }
     by_plan_.erase(it);
+  }
+
+  // What a fill adds to the USDC paid: a buy costs price × size rounded up, a sell
+  // returns it rounded down.
+  static int64_t Cost(Side side, int64_t price, int64_t size) {
+    return side == Side::kBuy ? MulCeil(price, size) : -MulFloor(price, size);
+  }
+  void Book(TokenId t, Side side, int64_t price, int64_t size, int64_t fee) {
+    Token& tok = tokens_[t];
+    if (size > 0) tok.position += side == Side::kBuy ? size : -size;
+    tok.net_cost += (size > 0 ? Cost(side, price, size) : 0) + fee;
+  }
+  // A fill of one of our orders: the fill delay, hanging orders, the loss check.
+  void AfterFill(const Order& o, int64_t now) {
+    Instrument& ins = instruments_[o.instrument];
+    if (p_.fill_delay_ms > 0) ins.hold_until = std::max(ins.hold_until, now + p_.fill_delay_ms);
+    if (p_.hanging_orders && !o.hanging) {
+      const bool bid = IsBidSlot(o.slot);
+      for (auto& [id, other] : orders_) {
+        if (other.instrument != o.instrument || other.hanging || other.state == OrderState::kCancelling) continue;
+        if (IsBidSlot(other.slot) != bid && other.remaining() > 0) other.hanging = true;
+      }
+    }
+    CheckLoss();
   }
 
   void Notice(bool warn, std::string text) { out_.notes.push_back({warn, std::move(text)}); }
@@ -1110,7 +1192,18 @@ class Quoter {
     }
   }
 
+  // The same order was placed less than repeat_guard_ms ago.
+  bool RecentlyPlaced(const Desired& d, int64_t now) const {
+    if (p_.repeat_guard_ms <= 0) return false;
+    auto it = recent_.find(RepeatKey{d.token, d.side, d.price, d.size});
+    return it != recent_.end() && now - it->second < p_.repeat_guard_ms;
+  }
+
   void Place(uint32_t inst, const Desired& d, int64_t ref, int64_t now) {
+    if (p_.repeat_guard_ms > 0) {
+      recent_[RepeatKey{d.token, d.side, d.price, d.size}] = now;
+      if (recent_.size() > 512) std::erase_if(recent_, [&](const auto& kv) { return now - kv.second >= p_.repeat_guard_ms; });
+    }
     Order o;
     o.local_id = next_local_++;
     o.instrument = inst;
@@ -1153,6 +1246,15 @@ class Quoter {
   std::vector<Instrument> instruments_;
   std::map<uint64_t, Order> orders_;  // by local id: placement order, deterministic
   std::unordered_map<uint64_t, uint64_t> by_plan_;
+  std::map<uint64_t, Lagging> lagging_;  // by plan id
+  struct RepeatKey {
+    TokenId token;
+    Side side;
+    int64_t price;
+    int64_t size;
+    auto operator<=>(const RepeatKey&) const = default;
+  };
+  std::map<RepeatKey, int64_t> recent_;  // last placement time of each distinct order
   uint64_t next_local_ = 1;
   bool killed_ = false;
   std::string kill_reason_;

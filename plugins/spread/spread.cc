@@ -155,6 +155,7 @@ class Spread final : public Strategy {
     p.hanging_max_age_ms = h.config_int("hanging_max_age_ms", p.hanging_max_age_ms);
     p.reject_backoff_ms = h.config_int("reject_backoff_ms", p.reject_backoff_ms);
     p.cancel_retry_ms = h.config_int("cancel_retry_ms", p.cancel_retry_ms);
+    p.repeat_guard_ms = h.config_int("repeat_guard_ms", p.repeat_guard_ms);
     p.max_book_age_ms = h.config_int("max_book_age_ms", p.max_book_age_ms);
     p.max_market_spread = h.config_micros("max_market_spread", p.max_market_spread);
     p.kill_max_loss = h.config_micros("kill_max_loss_usdc", p.kill_max_loss);
@@ -427,7 +428,7 @@ class Spread final : public Strategy {
         quoter_.SetStale(*t, true);
         break;
       case AssetStatus::kResynced:
-        quoter_.SetStale(*t, false);
+        quoter_.OnResynced(*t);
         break;
       case AssetStatus::kMarketClosed:
         quoter_.SetClosed(*t);
@@ -465,11 +466,11 @@ class Spread final : public Strategy {
         quoter_.OnAcked(u.plan_id);
         break;
       case OrderEvent::kPartiallyFilled:
-        quoter_.OnProgress(u.plan_id, u.filled_size);
+        quoter_.OnProgress(u.plan_id, u.filled_size, now);
         break;
       case OrderEvent::kFilled:
       case OrderEvent::kCancelled:
-        quoter_.OnProgress(u.plan_id, u.filled_size);
+        quoter_.OnProgress(u.plan_id, u.filled_size, now);
         quoter_.OnClosed(u.plan_id, false, u.reason, now);
         break;
       case OrderEvent::kRejected:

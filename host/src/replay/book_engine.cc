@@ -17,6 +17,17 @@ int64_t BookEngine::Find(std::string_view market, std::string_view asset_id) con
 
 uint32_t BookEngine::Intern(std::string_view market, std::string_view asset_id, WriteBatch* batch) {
   if (market.empty()) market = default_market_;
+  // Frames usually touch the same few assets again (a YES/NO pair): compare with
+  // the most recent keys before hashing a 150-byte key.
+  for (uint32_t key : recent_) {
+    if (key < assets_.size() && assets_[key]->asset_id == asset_id && assets_[key]->market == market) return key;
+  }
+  const uint32_t key = InternSlow(market, asset_id, batch);
+  recent_[recent_next_++ & 3] = key;
+  return key;
+}
+
+uint32_t BookEngine::InternSlow(std::string_view market, std::string_view asset_id, WriteBatch* batch) {
   scratch_key_.clear();
   scratch_key_.append(market).push_back('\x1f');
   scratch_key_.append(asset_id);
@@ -114,10 +125,15 @@ void BookEngine::ApplyPEvent(const ParsedLine& line, const FeedEvent& ev, int64_
     case EventType::kPriceChange: {
       auto items = line.items(ev);
       // Apply every change of the event first, then check the venue's best levels.
-      for (const ChangeItem& c : items) ApplyChange(Intern(ev.market, c.asset_id, batch), c, ev, line_no, batch);
+      item_keys_.clear();
       for (const ChangeItem& c : items) {
+        item_keys_.push_back(Intern(ev.market, c.asset_id, batch));
+        ApplyChange(item_keys_.back(), c, ev, line_no, batch);
+      }
+      for (size_t i = 0; i < items.size(); ++i) {
+        const ChangeItem& c = items[i];
         if (!c.has_best_bid && !c.has_best_ask) continue;
-        AssetState& a = *assets_[Intern(ev.market, c.asset_id, batch)];
+        AssetState& a = *assets_[item_keys_[i]];
         if (!a.has_book) continue;
         if ((c.has_best_bid && c.best_bid != a.book.best_bid()) ||
             (c.has_best_ask && c.best_ask != a.book.best_ask())) {

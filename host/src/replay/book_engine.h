@@ -77,6 +77,7 @@ class BookEngine {
 
  private:
   uint32_t Intern(std::string_view market, std::string_view asset_id, WriteBatch* batch);
+  uint32_t InternSlow(std::string_view market, std::string_view asset_id, WriteBatch* batch);
   void Touch(uint32_t key);
   void MarkStale(AssetState& a);
   void ApplyBook(uint32_t key, std::span<const Level> bids, std::span<const Level> asks,
@@ -97,6 +98,9 @@ class BookEngine {
   // "market\x1f" + "asset_id" -> key. A scratch string avoids allocating per lookup.
   std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> index_;
   std::string scratch_key_;
+  std::array<uint32_t, 4> recent_{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+  uint32_t recent_next_ = 0;
+  std::vector<uint32_t> item_keys_;  // scratch: keys of one price_change's items
   std::vector<uint32_t> touched_;
   std::vector<uint64_t> touched_epoch_;
   uint64_t epoch_ = 0;
