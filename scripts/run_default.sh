@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# `make run`: the main job on the bundled default recording.
-# Until `polyhost run` with the strategy plugins lands (issue #4), this replays the
-# recording into a fresh SQLite database and prints the summary, status and a book.
+# `make run`: the main job on the bundled default. `polyhost run` with the
+# dutchbook and spread plugins on a recording, a fresh SQLite database, the fake
+# relayer (the default in config/default.toml: nothing leaves the process), then
+# the summary, the status of every book, and the engine timings.
 set -euo pipefail
 ph=${1:?polyhost binary}
 feed=${2:-recordings/sample.jsonl}
 db=${3:-build/run/polyhost.db}
 mkdir -p "$(dirname "$db")"
 rm -f "$db" "$db-wal" "$db-shm"
-url="sqlite:///./$db"
-case "$db" in /*) url="sqlite:///$db" ;; esac
+case "$db" in /*) url="sqlite:///$db" ;; *) url="sqlite:///./$db" ;; esac
 
-"$ph" replay "$feed" --db-url "$url"
+"$ph" run --plugins dutchbook,spread --feed "$feed" --config config/sample.toml --db-url "$url"
 echo
-"$ph" status --db-url "$url"
-echo
-"$ph" book mkt-1 yes --db-url "$url" 2>/dev/null || true
+"$ph" status --verbose --db-url "$url"
