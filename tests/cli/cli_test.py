@@ -277,6 +277,20 @@ def run_dutchbook_paper_fills_are_recorded_consistently():
 
 
 @test
+def risk_config_caps_and_kill_switch_reach_the_gate():
+    d = tmpdir()
+    feed, cat = gen_event_feed(d)
+    r = run("run", "--plugins", "dutchbook", "--feed", feed, "--catalog", cat, "--no-db", "--json",
+            env={"POLYHOST_RISK_KILL_SWITCH": "dutchbook"}, check=0)
+    p = json.loads(r.stdout)["plugins"][0]
+    assert p["accepted"] == 0 and p["rejects_by_reason"] == {"kill_switch": p["plans"]} and p["plans"] > 0, p
+    r = run("run", "--plugins", "dutchbook", "--feed", feed, "--catalog", cat, "--no-db", "--json",
+            env={"POLYHOST_RISK_MAX_ORDER_NOTIONAL_USDC": "1"}, check=0)
+    p = json.loads(r.stdout)["plugins"][0]
+    assert p["rejects_by_reason"].get("max_order_notional", 0) > 0, p
+
+
+@test
 def harness_is_deterministic_and_checks_goldens():
     d = tmpdir()
     feed, cat = gen_event_feed(d, messages=3000, seed=9)

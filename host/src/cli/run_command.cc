@@ -89,6 +89,12 @@ RunOptions BaseOptions(const RunFlags& flags, const Config& config) {
   o.config = &config;
   o.relayer = flags.relayer.empty() ? config.relayer.type : flags.relayer;
   o.catalog_path = flags.catalog;
+  o.limits.max_order_notional_micros = config.risk.max_order_notional_micros;
+  o.limits.max_market_notional_micros = config.risk.max_market_notional_micros;
+  o.limits.max_total_notional_micros = config.risk.max_total_notional_micros;
+  o.limits.max_open_orders = static_cast<int32_t>(config.risk.max_open_orders);
+  o.limits.duplicate_window_ns = config.risk.duplicate_window_ms * 1'000'000;
+  o.kill_switch = config.risk.kill_switch;
   o.dry_run = config.relayer.dry_run;
   o.run_id = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());

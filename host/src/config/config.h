@@ -63,6 +63,16 @@ struct ThresholdsConfig {
   int64_t min_profit_micros = 0;  // from thresholds.min_profit_usdc
 };
 
+// [risk]: the gate every plan passes before a relayer sees it (docs/execution.md).
+struct RiskConfig {
+  int64_t max_order_notional_micros = 0;   // risk.max_order_notional_usdc
+  int64_t max_market_notional_micros = 0;  // risk.max_market_notional_usdc
+  int64_t max_total_notional_micros = 0;   // risk.max_total_notional_usdc
+  int64_t max_open_orders = 0;
+  int64_t duplicate_window_ms = 0;
+  std::vector<std::string> kill_switch;    // plugins whose plans are all rejected
+};
+
 // [relayer]: order execution.
 struct RelayerConfig {
   std::string type;         // "fake", "paper" or "real" (validated)
@@ -104,6 +114,7 @@ struct Config {
   IngestionConfig ingestion;
   StrategyConfig strategy;
   ThresholdsConfig thresholds;
+  RiskConfig risk;
   RelayerConfig relayer;
   PluginsConfig plugins;
   LogConfig log;

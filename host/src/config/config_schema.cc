@@ -78,6 +78,32 @@ const ConfigKeySpec kSchema[] = {
      .help = "Smallest expected profit, in USDC, for which a plan is submitted.",
      .field = POLYHOST_CONFIG_FIELD(thresholds.min_profit_micros)},
 
+    // [risk]
+    {.section = "risk", .key = "max_order_notional_usdc", .type = ConfigType::kDecimal,
+     .default_text = "100", .min = 0, .max = 1'000'000 * kMicrosPerUnit,
+     .help = "Largest price x size of one order, in USDC.",
+     .field = POLYHOST_CONFIG_FIELD(risk.max_order_notional_micros)},
+    {.section = "risk", .key = "max_market_notional_usdc", .type = ConfigType::kDecimal,
+     .default_text = "500", .min = 0, .max = 1'000'000 * kMicrosPerUnit,
+     .help = "Largest open notional (open orders) in one market, in USDC.",
+     .field = POLYHOST_CONFIG_FIELD(risk.max_market_notional_micros)},
+    {.section = "risk", .key = "max_total_notional_usdc", .type = ConfigType::kDecimal,
+     .default_text = "2000", .min = 0, .max = 10'000'000 * kMicrosPerUnit,
+     .help = "Largest open notional over all markets, in USDC.",
+     .field = POLYHOST_CONFIG_FIELD(risk.max_total_notional_micros)},
+    {.section = "risk", .key = "max_open_orders", .type = ConfigType::kInt,
+     .default_text = "50", .min = 0, .max = 100000,
+     .help = "Most orders open at once, over all plugins.",
+     .field = POLYHOST_CONFIG_FIELD(risk.max_open_orders)},
+    {.section = "risk", .key = "duplicate_window_ms", .type = ConfigType::kInt,
+     .default_text = "1000", .min = 0, .max = kDayMs,
+     .help = "A plan with the same legs as one accepted this recently is dropped (feed time in replays).",
+     .field = POLYHOST_CONFIG_FIELD(risk.duplicate_window_ms)},
+    {.section = "risk", .key = "kill_switch", .type = ConfigType::kStringList,
+     .default_text = "",
+     .help = "Plugins whose plans are all rejected (kill_switch), e.g. [\"spread\"].",
+     .field = POLYHOST_CONFIG_FIELD(risk.kill_switch)},
+
     // [relayer]
     {.section = "relayer", .key = "type", .type = ConfigType::kString,
      .default_text = "fake", .choices = "fake|paper|real",
@@ -116,8 +142,8 @@ const ConfigKeySpec kSchema[] = {
 #pragma GCC diagnostic pop
 #undef POLYHOST_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 8> kSections = {
-    "polymarket", "db", "ingestion", "strategy", "thresholds", "relayer", "plugins", "log"};
+constexpr std::array<std::string_view, 9> kSections = {
+    "polymarket", "db", "ingestion", "strategy", "thresholds", "risk", "relayer", "plugins", "log"};
 
 std::string Upper(std::string_view text) {
   std::string out(text);

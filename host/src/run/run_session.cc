@@ -96,6 +96,7 @@ class Session final : public RelayerListener {
   explicit Session(const RunOptions& options)
       : options_(options), gate_(options.limits), relayer_(MakeRelayer(options.relayer, options.paper)) {
     relayer_->SetListener(this);
+    for (const std::string& plugin : options.kill_switch) gate_.SetKillSwitch(plugin, true);
     PluginHostOptions host_options;
     for (const std::string& d : options.plugin_dirs) host_options.search_dirs.emplace_back(d);
     host_options.clock = [this] { return now_ms_; };  // feed time: replays are deterministic

@@ -36,6 +36,7 @@ struct RunOptions {
   bool dry_run = true;
   PaperOptions paper;
   RiskLimits limits;
+  std::vector<std::string> kill_switch;  // plugins whose plans are all rejected
   std::string run_id;                // prefixes plan ids in the database ("<run_id>:<n>")
   std::string catalog_path;          // Gamma markets JSON (events, ticks, minimum sizes); optional
   // Canonical JSON lines of plans, decisions, orders and fills (the harness output).
