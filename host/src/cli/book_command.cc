@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "core/decimal.h"
+#include "core/json_text.h"
 
 namespace polyhost {
 namespace {
@@ -32,20 +33,6 @@ void AppendLevels(std::string& out, std::span<const Level> levels, size_t depth)
   out += ']';
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\u%04x", c);
-      out += esc;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -68,7 +55,7 @@ void AddBookCommand(CLI::App& app, CommandRegistry& registry) {
     }
     const size_t depth = flags->depth > 0 ? static_cast<size_t>(flags->depth) : SIZE_MAX;
     if (flags->json) {
-      std::string out = "{\"market\":" + JsonString(book->market) + ",\"asset_id\":" + JsonString(book->asset_id) +
+      std::string out = "{\"market\":" + JsonQuoted(book->market) + ",\"asset_id\":" + JsonQuoted(book->asset_id) +
                         ",\"seq\":" + std::to_string(book->seq) + ",\"ts_ms\":" + std::to_string(book->ts_ms) +
                         ",\"stale\":" + (book->stale ? "true" : "false") + ",\"bids\":";
       AppendLevels(out, book->book.bids(), depth);

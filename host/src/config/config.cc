@@ -20,6 +20,7 @@
 
 #include "config/config_schema.h"
 #include "core/decimal.h"
+#include "core/json_text.h"
 
 namespace polyhost {
 namespace {
@@ -866,28 +867,6 @@ class Loader {
 // ---------------------------------------------------------------------------
 // `config show`
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // A schema key's value for display, secrets redacted; as JSON or as plain text.
 std::string ShowValue(const ConfigKeySpec& spec, const Config& config, bool json) {
@@ -898,15 +877,15 @@ std::string ShowValue(const ConfigKeySpec& spec, const Config& config, bool json
           return *field ? "true" : "false";
         } else if constexpr (std::is_same_v<Field, int64_t>) {
           if (spec.type != ConfigType::kDecimal) return std::to_string(*field);
-          return json ? JsonString(FormatDecimal(*field)) : FormatDecimal(*field);
+          return json ? JsonQuoted(FormatDecimal(*field)) : FormatDecimal(*field);
         } else if constexpr (std::is_same_v<Field, std::string>) {
           const std::string text = spec.secret ? (field->empty() ? "" : "***") : RedactUrlPassword(*field);
-          return json ? JsonString(text) : text;
+          return json ? JsonQuoted(text) : text;
         } else {
           std::string out = json ? "[" : "";
           for (size_t i = 0; i < field->size(); ++i) {
             if (i > 0) out += json ? ", " : ",";
-            out += json ? JsonString(RedactUrlPassword((*field)[i])) : RedactUrlPassword((*field)[i]);
+            out += json ? JsonQuoted(RedactUrlPassword((*field)[i])) : RedactUrlPassword((*field)[i]);
           }
           return json ? out + "]" : out;
         }
@@ -917,7 +896,7 @@ std::string ShowValue(const ConfigKeySpec& spec, const Config& config, bool json
 std::string ShowPluginValue(const std::string& key, const PluginSetting& setting, bool json) {
   if (LooksSecret(key)) {
     const std::string text = setting.text.empty() ? "" : "***";
-    return json ? JsonString(text) : text;
+    return json ? JsonQuoted(text) : text;
   }
   const std::string text = RedactUrlPassword(setting.text);
   if (!json) return text;
@@ -927,7 +906,7 @@ std::string ShowPluginValue(const std::string& key, const PluginSetting& setting
       finite_number) {
     return text;
   }
-  return JsonString(text);
+  return JsonQuoted(text);
 }
 
 std::string SourceOf(const LoadedConfig& loaded, const std::string& name) {
@@ -942,13 +921,13 @@ std::string RenderJson(const LoadedConfig& loaded) {
   for (std::string_view section : ConfigSections()) {
     if (!first_section) out += ",\n";
     first_section = false;
-    out += "    " + JsonString(section) + ": {";
+    out += "    " + JsonQuoted(section) + ": {";
     bool first_key = true;
     for (const ConfigKeySpec& spec : ConfigSchema()) {
       if (spec.section != section) continue;
       if (!first_key) out += ", ";
       first_key = false;
-      out += JsonString(spec.key) + ": " + ShowValue(spec, config, /*json=*/true);
+      out += JsonQuoted(spec.key) + ": " + ShowValue(spec, config, /*json=*/true);
     }
     out += "}";
   }
@@ -957,12 +936,12 @@ std::string RenderJson(const LoadedConfig& loaded) {
   for (const auto& [plugin, section] : config.plugin_sections) {
     out += first_plugin ? "\n" : ",\n";
     first_plugin = false;
-    out += "      " + JsonString(plugin) + ": {";
+    out += "      " + JsonQuoted(plugin) + ": {";
     bool first_key = true;
     for (const auto& [key, setting] : section) {
       if (!first_key) out += ", ";
       first_key = false;
-      out += JsonString(key) + ": " + ShowPluginValue(key, setting, /*json=*/true);
+      out += JsonQuoted(key) + ": " + ShowPluginValue(key, setting, /*json=*/true);
     }
     out += "}";
   }
@@ -973,7 +952,7 @@ std::string RenderJson(const LoadedConfig& loaded) {
   const auto add_source = [&](const std::string& name) {
     out += first_source ? "\n" : ",\n";
     first_source = false;
-    out += "    " + JsonString(name) + ": " + JsonString(SourceOf(loaded, name));
+    out += "    " + JsonQuoted(name) + ": " + JsonQuoted(SourceOf(loaded, name));
   };
   for (const ConfigKeySpec& spec : ConfigSchema()) add_source(spec.name());
   for (const auto& [plugin, section] : config.plugin_sections) {
@@ -982,10 +961,10 @@ std::string RenderJson(const LoadedConfig& loaded) {
   out += "\n  },\n";
 
   const auto add_list = [&](std::string_view name, const std::vector<std::string>& items, bool last) {
-    out += "  " + JsonString(name) + ": [";
+    out += "  " + JsonQuoted(name) + ": [";
     for (size_t i = 0; i < items.size(); ++i) {
       if (i > 0) out += ", ";
-      out += JsonString(items[i]);
+      out += JsonQuoted(items[i]);
     }
     out += last ? "]\n" : "],\n";
   };

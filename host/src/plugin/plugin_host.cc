@@ -202,6 +202,19 @@ struct PluginHost::Slot {
 // ---- the host-services table: C callbacks into PluginHost -------------------------
 
 struct PluginHost::Services {
+  // Runs the body of a host service; no C++ exception may cross back into the
+  // plugin, so they become result codes here.
+  template <class Body>
+  static ph_result Guarded(Body&& body) noexcept {
+    try {
+      return body();
+    } catch (const std::bad_alloc&) {
+      return PH_ERR_OUT_OF_MEMORY;
+    } catch (...) {
+      return PH_ERR_INTERNAL;
+    }
+  }
+
   static Slot* SlotOf(const ph_host* h) { return h != nullptr ? static_cast<Slot*>(h->host_data) : nullptr; }
   static bool InCall(const Slot* s) { return s != nullptr && t_in_call == s; }
 
@@ -296,14 +309,10 @@ struct PluginHost::Services {
     if (kind == PH_METRIC_COUNTER && value < 0) return PH_ERR_INVALID_ARGUMENT;
     const PluginMetricSink& sink = s->owner->options_.metric;
     if (!sink) return PH_OK;
-    try {
+    return Guarded([&]() -> ph_result {
       sink(s->name, name, kind == PH_METRIC_COUNTER ? PluginMetricKind::kCounter : PluginMetricKind::kGauge, value);
       return PH_OK;
-    } catch (const std::bad_alloc&) {
-      return PH_ERR_OUT_OF_MEMORY;
-    } catch (...) {
-      return PH_ERR_INTERNAL;
-    }
+    });
   }
 
   static ph_result Subscribe(const ph_host* h, const char* market, const char* asset_id) noexcept {
@@ -311,7 +320,7 @@ struct PluginHost::Services {
     if (s == nullptr) return PH_ERR_INVALID_ARGUMENT;
     if (!InCall(s)) return PH_ERR_WRONG_STATE;
     if (Empty(market) || Empty(asset_id)) return PH_ERR_INVALID_ARGUMENT;
-    try {
+    return Guarded([&]() -> ph_result {
       PluginHost& host = *s->owner;
       switch (Wildcard(market, asset_id)) {
         case kNotWildcard: break;
@@ -333,11 +342,7 @@ struct PluginHost::Services {
       ++a.live;
       ++host.subscription_generation_;
       return PH_OK;
-    } catch (const std::bad_alloc&) {
-      return PH_ERR_OUT_OF_MEMORY;
-    } catch (...) {
-      return PH_ERR_INTERNAL;
-    }
+    });
   }
 
   static ph_result Unsubscribe(const ph_host* h, const char* market, const char* asset_id) noexcept {
@@ -345,7 +350,7 @@ struct PluginHost::Services {
     if (s == nullptr) return PH_ERR_INVALID_ARGUMENT;
     if (!InCall(s)) return PH_ERR_WRONG_STATE;
     if (Empty(market) || Empty(asset_id)) return PH_ERR_INVALID_ARGUMENT;
-    try {
+    return Guarded([&]() -> ph_result {
       PluginHost& host = *s->owner;
       switch (Wildcard(market, asset_id)) {
         case kNotWildcard: break;
@@ -359,11 +364,7 @@ struct PluginHost::Services {
       if (!key || !s->Subscribed(*key)) return PH_ERR_NOT_SUBSCRIBED;
       host.RemoveSubscription(*s, *key);
       return PH_OK;
-    } catch (const std::bad_alloc&) {
-      return PH_ERR_OUT_OF_MEMORY;
-    } catch (...) {
-      return PH_ERR_INTERNAL;
-    }
+    });
   }
 
   static ph_result GetBook(const ph_host* h, const char* market, const char* asset_id, ph_book_view* out) noexcept {
@@ -373,7 +374,7 @@ struct PluginHost::Services {
     if (Empty(market) || Empty(asset_id) || out == nullptr || out->struct_size < kBookViewV1Size) {
       return PH_ERR_INVALID_ARGUMENT;
     }
-    try {
+    return Guarded([&]() -> ph_result {
       PluginHost& host = *s->owner;
       std::optional<uint32_t> key = host.FindAsset(market, asset_id);
       // The wildcard subscription reads any asset, even one no event named yet.
@@ -388,18 +389,14 @@ struct PluginHost::Services {
       std::memcpy(static_cast<void*>(out), &view, n);
       out->struct_size = n;
       return PH_OK;
-    } catch (const std::bad_alloc&) {
-      return PH_ERR_OUT_OF_MEMORY;
-    } catch (...) {
-      return PH_ERR_INTERNAL;
-    }
+    });
   }
 
   static ph_result SubmitPlan(const ph_host* h, const ph_plan* plan, uint64_t* out_plan_id) noexcept {
     Slot* s = SlotOf(h);
     if (s == nullptr) return PH_ERR_INVALID_ARGUMENT;
     if (!InCall(s)) return PH_ERR_WRONG_STATE;
-    try {
+    return Guarded([&]() -> ph_result {
       PluginHost& host = *s->owner;
       auto refuse = [&](const std::string& why) {
         std::string tag = plan != nullptr && plan->client_tag != nullptr ? plan->client_tag : "";
@@ -466,11 +463,7 @@ struct PluginHost::Services {
       ++s->plans_submitted;
       if (out_plan_id != nullptr) *out_plan_id = static_cast<uint64_t>(id);
       return PH_OK;
-    } catch (const std::bad_alloc&) {
-      return PH_ERR_OUT_OF_MEMORY;
-    } catch (...) {
-      return PH_ERR_INTERNAL;
-    }
+    });
   }
 
   static ph_result CancelOrders(const ph_host* h, const ph_cancel_request* req) noexcept {
@@ -478,7 +471,7 @@ struct PluginHost::Services {
     if (s == nullptr) return PH_ERR_INVALID_ARGUMENT;
     if (!InCall(s)) return PH_ERR_WRONG_STATE;
     if (req == nullptr || req->struct_size < kCancelV1Size) return PH_ERR_INVALID_ARGUMENT;
-    try {
+    return Guarded([&]() -> ph_result {
       PluginHost& host = *s->owner;
       PluginCancelRequest c;
       c.plugin = s->name;
@@ -511,11 +504,7 @@ struct PluginHost::Services {
       }
       host.cancels_.push_back(std::move(c));
       return PH_OK;
-    } catch (const std::bad_alloc&) {
-      return PH_ERR_OUT_OF_MEMORY;
-    } catch (...) {
-      return PH_ERR_INTERNAL;
-    }
+    });
   }
 
   static ph_result SetTimer(const ph_host* h, int64_t interval_ms) noexcept {

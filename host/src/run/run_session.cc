@@ -9,6 +9,7 @@
 #include "catalog/market_catalog.h"
 #include "catalog/markets_extension.h"
 #include "core/decimal.h"
+#include "core/json_text.h"
 
 namespace polyhost {
 namespace {
@@ -18,25 +19,6 @@ int64_t SteadyNs() {
       .count();
 }
 
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // "market/asset_id": positions and marks are per book, and format S reuses asset
 // ids ("yes") across markets.
@@ -54,7 +36,7 @@ std::string LegsJson(const Plan& plan) {
   for (size_t i = 0; i < plan.legs.size(); ++i) {
     const PlanLeg& l = plan.legs[i];
     if (i > 0) out += ',';
-    out += "{\"market\":" + JsonEscape(l.market) + ",\"asset_id\":" + JsonEscape(l.asset_id) + ",\"side\":\"" +
+    out += "{\"market\":" + JsonQuoted(l.market) + ",\"asset_id\":" + JsonQuoted(l.asset_id) + ",\"side\":\"" +
            (l.side == Side::kBid ? "BUY" : "SELL") + "\",\"price\":" + Dec(l.price) + ",\"size\":" + Dec(l.size) +
            ",\"tif\":\"" + TimeInForceName(l.tif) + "\"}";
   }
@@ -200,7 +182,7 @@ class Session final : public RelayerListener {
     Record("{\"type\":\"order\",\"ts_ms\":" + std::to_string(now_ms_) + ",\"plan_id\":" + std::to_string(o.plan_id) +
            ",\"leg\":" + std::to_string(o.leg_index) + ",\"order_id\":" + std::to_string(u.order_id) +
            ",\"state\":\"" + OrderStateName(u.state) + "\",\"filled\":" + Dec(u.filled) +
-           ",\"remaining\":" + Dec(u.remaining) + (u.reason.empty() ? "" : ",\"reason\":" + JsonEscape(u.reason)) + "}");
+           ",\"remaining\":" + Dec(u.remaining) + (u.reason.empty() ? "" : ",\"reason\":" + JsonQuoted(u.reason)) + "}");
     OrderRow row = o.row;
     row.status = OrderStateName(u.state);
     row.filled = u.filled;
@@ -383,9 +365,9 @@ class Session final : public RelayerListener {
       const int64_t event_to_plan_us =
           plan.book_event_ns > 0 && plan.planned_ns >= plan.book_event_ns ? (plan.planned_ns - plan.book_event_ns) / 1000 : -1;
       Record("{\"type\":\"plan\",\"ts_ms\":" + std::to_string(now_ms_) + ",\"plan_id\":" + std::to_string(plan.plan_id) +
-             ",\"plugin\":" + JsonEscape(plan.plugin) + ",\"tag\":" + JsonEscape(plan.client_tag) +
+             ",\"plugin\":" + JsonQuoted(plan.plugin) + ",\"tag\":" + JsonQuoted(plan.client_tag) +
              ",\"legs\":" + legs_json + ",\"decision\":\"" + (d.accepted() ? "accepted" : "rejected") + "\"" +
-             (d.accepted() ? "" : ",\"reject\":\"" + std::string(RejectCodeName(d.code)) + "\",\"reason\":" + JsonEscape(d.reason)) +
+             (d.accepted() ? "" : ",\"reject\":\"" + std::string(RejectCodeName(d.code)) + "\",\"reason\":" + JsonQuoted(d.reason)) +
              "}");
       AuditRow audit{db_plan_id, plan.plugin, d.accepted() ? "accepted" : "rejected",
                      d.accepted() ? plan.reason : std::string(RejectCodeName(d.code)) + ": " + d.reason,
