@@ -78,7 +78,7 @@ struct PaperOptions {
 };
 // paper: marketable orders take the book's liquidity level by level (IOC/FOK
 // semantics honoured, partial fills); resting orders fill when later book levels
-// or trades cross their price. See docs/paper-trading.md.
+// or trades cross their price. See docs/execution.md.
 std::unique_ptr<Relayer> MakePaperRelayer(PaperOptions options = {});
 
 // Builds the relayer named by [relayer] type ("fake" or "paper"). "real" throws
