@@ -14,3 +14,7 @@ if(POLYHOST_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED)
   include(Catch)
 endif()
+# Order signing (host/src/signing): secp256k1 with the recovery module, Crypto++ Keccak-256.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SECP REQUIRED IMPORTED_TARGET libsecp256k1)
+pkg_check_modules(CRYPTOPP REQUIRED IMPORTED_TARGET libcrypto++)

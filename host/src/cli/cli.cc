@@ -77,6 +77,8 @@ int RunCli(int argc, char** argv) {
   AddConfigCommand(app, registry);
   AddMaintenanceCommands(app, registry);
   AddRunCommands(app, registry);
+  AddReportCommand(app, registry);
+  AddRelayerCommands(app, registry);
 
   try {
     app.parse(argc, argv);

@@ -52,5 +52,7 @@ void AddBookCommand(CLI::App& app, CommandRegistry& registry);
 void AddConfigCommand(CLI::App& app, CommandRegistry& registry);
 void AddMaintenanceCommands(CLI::App& app, CommandRegistry& registry);
 void AddRunCommands(CLI::App& app, CommandRegistry& registry);
+void AddReportCommand(CLI::App& app, CommandRegistry& registry);
+void AddRelayerCommands(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace polyhost

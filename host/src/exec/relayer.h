@@ -75,10 +75,17 @@ std::unique_ptr<Relayer> MakeFakeRelayer();
 struct PaperOptions {
   int64_t taker_fee_bps = 0;
   int64_t maker_fee_bps = 0;
+  // Remember what simulated fills took from a book level until the book changes
+  // that level, so the same liquidity is not used twice. false: every order sees
+  // the replayed level in full (the earlier, optimistic behaviour).
+  bool remember_taken_liquidity = true;
 };
 // paper: marketable orders take the book's liquidity level by level (IOC/FOK
-// semantics honoured, partial fills); resting orders fill when later book levels
-// or trades cross their price. See docs/execution.md.
+// semantics honoured, partial fills), and a level taken is remembered until the
+// book changes it. Resting orders join the back of the queue at their price:
+// decreases of that level and prints at that price work through the queue ahead
+// first; prints through the price and opposite-side liquidity crossing it fill
+// at once. Fees per PaperOptions. See docs/paper-trading.md.
 std::unique_ptr<Relayer> MakePaperRelayer(PaperOptions options = {});
 
 // Builds the relayer named by [relayer] type ("fake" or "paper"). "real" throws
