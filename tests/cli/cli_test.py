@@ -295,6 +295,18 @@ def risk_config_caps_and_kill_switch_reach_the_gate():
 
 
 @test
+def quoter_run_prints_the_quote_lifecycle():
+    r = run("quoter-run", rec("sample.jsonl"), "mkt-1", "yes", "--no-db", "--log-level", "warn", check=0)
+    assert "quotes placed" in r.stdout and "quotes ended: filled" in r.stdout, r.stdout
+    s = json.loads(run("quoter-run", rec("sample.jsonl"), "mkt-1", "yes", "--no-db", "--json",
+                       "--log-level", "warn", check=0).stdout)
+    p = s["plugins"][0]
+    assert p["name"] == "spread" and p["orders"] > 0, p
+    assert p["orders"] >= p["orders_filled"] + p["orders_cancelled"] + p["orders_rejected"], p
+    run("quoter-run", rec("sample.jsonl"), "mkt-1", check=2)
+
+
+@test
 def harness_is_deterministic_and_checks_goldens():
     d = tmpdir()
     feed, cat = gen_event_feed(d, messages=3000, seed=9)

@@ -79,6 +79,8 @@ struct RelayerConfig {
   bool dry_run = true;      // true: orders are gated and logged, never sent
   std::string private_key;  // secret; empty = not set
   std::string funder;       // proxy-wallet address; empty = the signer's address
+  int64_t paper_taker_fee_bps = 0;  // paper relayer: fee rate of taker fills
+  int64_t paper_maker_fee_bps = 0;  // paper relayer: fee rate of maker fills
 };
 
 // [plugins]: where plugin shared libraries are looked up, in order.

@@ -122,6 +122,14 @@ const ConfigKeySpec kSchema[] = {
      .default_text = "", .check = ValueCheck::kAddress,
      .help = "Proxy-wallet address that holds the funds; empty = the signer's address.",
      .field = POLYHOST_CONFIG_FIELD(relayer.funder)},
+    {.section = "relayer", .key = "paper_taker_fee_bps", .type = ConfigType::kInt,
+     .default_text = "0", .min = 0, .max = 10000,
+     .help = "Paper relayer: fee rate of taker fills, bps (fee = rate x p x (1 - p) x size).",
+     .field = POLYHOST_CONFIG_FIELD(relayer.paper_taker_fee_bps)},
+    {.section = "relayer", .key = "paper_maker_fee_bps", .type = ConfigType::kInt,
+     .default_text = "0", .min = 0, .max = 10000,
+     .help = "Paper relayer: fee rate of maker fills, bps.",
+     .field = POLYHOST_CONFIG_FIELD(relayer.paper_maker_fee_bps)},
 
     // [plugins]
     {.section = "plugins", .key = "dirs", .type = ConfigType::kStringList,

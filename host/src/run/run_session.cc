@@ -191,6 +191,10 @@ class Session final : public RelayerListener {
     if (persist_) pending_orders_.push_back(std::move(row));
     host_->DispatchOrderUpdate(pu);
     if (u.state == OrderState::kFilled || u.state == OrderState::kCancelled || u.state == OrderState::kRejected) {
+      PluginRunStats& st = StatsFor(o.plugin);
+      if (u.state == OrderState::kFilled) ++st.orders_filled;
+      if (u.state == OrderState::kCancelled) ++st.orders_cancelled;
+      if (u.state == OrderState::kRejected) ++st.orders_rejected;
       const int64_t plan_id = o.plan_id;
       orders_.erase(it);
       if (--open_legs_[plan_id] == 0) {

@@ -52,6 +52,9 @@ struct PluginRunStats {
   int64_t rejected = 0;
   std::map<std::string, int64_t> rejects_by_reason;
   int64_t orders = 0;
+  int64_t orders_filled = 0;     // orders that ended completely filled
+  int64_t orders_cancelled = 0;  // cancelled (replaced, pulled, or IOC/FOK remainder)
+  int64_t orders_rejected = 0;   // refused by the relayer
   int64_t fills = 0;
   int64_t filled_size = 0;
   int64_t fees_micros = 0;
