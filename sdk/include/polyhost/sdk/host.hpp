@@ -27,7 +27,7 @@ class CStr {
  public:
   explicit CStr(std::string_view s) {
     if (s.size() < buf_.size()) {
-      std::memcpy(buf_.data(), s.data(), s.size());
+      if (!s.empty()) std::memcpy(buf_.data(), s.data(), s.size());  // data() may be null when empty
       buf_[s.size()] = '\0';
       p_ = buf_.data();
     } else {
