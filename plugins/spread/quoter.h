@@ -29,8 +29,9 @@
 //     are sized as if the instrument's own orders were gone; one that does not
 //     fit beside orders whose cancel is in flight waits, it is never shrunk.
 //   - Quotes are pulled (every order cancelled, nothing placed) when the book is
-//     stale, crossed or silent, the market closed, the reference is missing, the
-//     host is paused, or the kill switch tripped (latched).
+//     stale, crossed or silent, the market closed or is about to close (within
+//     pull_before_close_ms of the catalog's end time; latched), the reference is
+//     missing, the host is paused, or the kill switch tripped (latched).
 //
 // All prices and sizes are int64 micro-units (1e-6); products use 128 bits.
 // Thread: single-threaded (the host's strategy thread).
@@ -194,6 +195,7 @@ struct Params {
   int64_t max_market_spread = 0;      // pull when best ask − best bid exceeds this; 0 = off
   int64_t kill_max_loss = 0;          // micro-USDC of loss (marked at mid) that trips the kill switch; 0 = off
   int64_t kill_max_rejects = 20;      // consecutive rejected plans that trip it; 0 = off
+  int64_t pull_before_close_ms = 3'600'000;  // pull for good this long before the market's end time; 0 = off
 };
 
 // "" when usable, else what is wrong (one problem, naming the key).
@@ -236,6 +238,7 @@ inline std::string Validate(const Params& p) {
   if (p.max_market_spread < 0) return "max_market_spread must not be negative";
   if (p.kill_max_loss < 0) return "kill_max_loss_usdc must not be negative";
   if (p.kill_max_rejects < 0) return "kill_max_rejects must not be negative";
+  if (p.pull_before_close_ms < 0) return "pull_before_close_ms must not be negative";
   return "";
 }
 
@@ -364,6 +367,8 @@ class Quoter {
     int64_t tick = 0;       // from the catalog; 0 = unknown
     int64_t min_order_size = 0;
     bool closed = false;
+    int64_t end_time_ms = 0;  // when the market stops trading (catalog); 0 = unknown
+    bool closing = false;     // within pull_before_close_ms of end_time_ms: latched, never quoted again
     bool mark_known = false;
     int64_t mark = 0;       // last mid, for the loss kill switch
   };
@@ -461,6 +466,12 @@ class Quoter {
     tokens_.at(t).top.known = false;
   }
   void SetClosed(TokenId t) { tokens_.at(t).closed = true; }
+  // The market's end time from the catalog (Unix ms; 0 = unknown). Quotes are
+  // pulled for good once now >= end_time_ms − pull_before_close_ms.
+  // Once closing (latched) the end time is kept, so the pull is logged once.
+  void SetEndTime(TokenId t, int64_t end_time_ms) {
+    if (!tokens_.at(t).closing) tokens_.at(t).end_time_ms = end_time_ms;
+  }
   // The host is paused (polyhost.control/1): pull everything until resumed.
   void SetPaused(bool paused, int64_t now) {
     if (paused == paused_) return;
@@ -628,6 +639,7 @@ class Quoter {
     last_now_ = std::max(last_now_, now);
     if (killed_) return;
     Instrument& ins = instruments_.at(inst);
+    if (Token& tk = tokens_[ins.token]; !tk.closing && ClosingSoon(tk, now)) tk.closing = true;
     std::string why = PullReason(inst, now);
     if (!why.empty()) {
       Pull(inst, why, now);
@@ -730,7 +742,8 @@ class Quoter {
       const Token& t = tokens_[ins.token];
       if (!ins.pulled) ++stats_.pulls;
       if (!(ins.pulled && ins.pull_reason == "not started" && reason == "no book yet")) {
-        Notice(!ins.pulled, "pulling quotes on " + t.market + "/" + t.asset_id + ": " + std::string(reason));
+        // Closing is expected, not a fault: logged once at info.
+        Notice(!ins.pulled && !t.closing, "pulling quotes on " + t.market + "/" + t.asset_id + ": " + std::string(reason));
       }
       ins.pulled = true;
       ins.pull_reason = std::string(reason);
@@ -793,6 +806,10 @@ class Quoter {
     if (tok.tick > 0) return tok.tick;
     return p_.tick_size;
   }
+  // The market ends within pull_before_close_ms (its end time is known).
+  bool ClosingSoon(const Token& t, int64_t now) const {
+    return p_.pull_before_close_ms > 0 && t.end_time_ms > 0 && now >= t.end_time_ms - p_.pull_before_close_ms;
+  }
   int64_t MinSizeOf(TokenId t) const { return std::max(p_.min_order_size, tokens_.at(t).min_order_size); }
   // The reason the instrument is not quoted right now, "" when it may quote.
   std::string PullReason(uint32_t inst, int64_t now) const {
@@ -801,6 +818,10 @@ class Quoter {
     const Instrument& ins = instruments_.at(inst);
     const Token& t = tokens_[ins.token];
     if (t.closed) return "market closed";
+    if (t.closing || ClosingSoon(t, now)) {
+      return "market closes at " + std::to_string(t.end_time_ms) + " ms (pull_before_close_ms " +
+             std::to_string(p_.pull_before_close_ms) + "): quoting no more";
+    }
     if (!t.top.known) return "no book yet";
     if (t.top.stale) return "book is stale";
     if (p_.max_book_age_ms > 0 && now - t.top.updated_ms > p_.max_book_age_ms) {

@@ -1196,6 +1196,70 @@ TEST_CASE("while the complement book is unusable, held complement is not replace
   CHECK(r.Find(Slot::kAskComplement) != nullptr);
 }
 
+TEST_CASE("quotes are pulled for good pull_before_close_ms before the market's end time") {
+  Params p;
+  p.pull_before_close_ms = 60'000;
+  p.repeat_guard_ms = 0;
+  Rig r(p);
+  const int64_t end = r.now + 100'000;  // the catalog's endDate
+  r.q.SetEndTime(r.yes, end);
+  r.SetBooks(490'000, 510'000);
+  r.Eval();
+  CHECK(r.places.size() == 2);  // 100 s before the end: quoting
+  r.AcceptAll();
+  r.now = end - 60'001;  // one ms before the threshold: still quoting
+  r.SetBooks(490'000, 510'000);
+  r.Eval();
+  CHECK(r.q.PullReason(r.inst, r.now).empty());
+  r.AcceptAll();
+  const size_t open = r.q.orders().size();
+  REQUIRE(open == 2);
+  const size_t notes = r.notes.size();
+  r.now = end - 60'000;  // exactly at the threshold: everything is cancelled
+  r.Eval();
+  CHECK(r.cancels.size() == open);
+  CHECK(r.places.empty());
+  CHECK(r.q.PullReason(r.inst, r.now).starts_with("market closes at "));
+  REQUIRE(r.notes.size() == notes + 1);  // logged once, at info
+  CHECK_FALSE(r.notes.back().warn);
+  CHECK(r.notes.back().text.find("quoting no more") != std::string::npos);
+  r.ConfirmCancels();
+  // Fresh books, timers, even an end time moved later: no quote ever again.
+  r.q.SetEndTime(r.yes, end + 10'000'000);
+  for (int i = 0; i < 5; ++i) {
+    r.now += 1'000;
+    r.SetBooks(490'000, 510'000);
+    r.Eval();
+    CHECK(r.places.empty());
+  }
+  CHECK(r.notes.size() == notes + 1);
+  CHECK(r.q.orders().empty());
+}
+
+TEST_CASE("pull_before_close_ms = 0 or an unknown end time never pulls") {
+  SECTION("disabled") {
+    Params p;
+    p.pull_before_close_ms = 0;
+    Rig r(p);
+    r.q.SetEndTime(r.yes, r.now - 1);  // already past: still quoted (the host's closed status pulls)
+    r.SetBooks(490'000, 510'000);
+    r.Eval();
+    CHECK(r.places.size() == 2);
+  }
+  SECTION("no end time") {
+    Rig r;
+    CHECK(r.q.params().pull_before_close_ms == 3'600'000);  // default: 1 h
+    r.SetBooks(490'000, 510'000);
+    r.Eval();
+    CHECK(r.places.size() == 2);
+  }
+  SECTION("validation") {
+    Params p;
+    p.pull_before_close_ms = -1;
+    CHECK(Validate(p) == "pull_before_close_ms must not be negative");
+  }
+}
+
 TEST_CASE("pulls are logged once per change of reason") {
   Rig r;
   r.Eval();  // no book yet: quiet

@@ -160,6 +160,7 @@ class Spread final : public Strategy {
     p.max_market_spread = h.config_micros("max_market_spread", p.max_market_spread);
     p.kill_max_loss = h.config_micros("kill_max_loss_usdc", p.kill_max_loss);
     p.kill_max_rejects = h.config_int("kill_max_rejects", p.kill_max_rejects);
+    p.pull_before_close_ms = h.config_int("pull_before_close_ms", p.pull_before_close_ms);
     const std::string problem = sp::Validate(p);
     if (!problem.empty()) {
       const std::string key = problem.substr(0, problem.find(' '));
@@ -251,6 +252,7 @@ class Spread final : public Strategy {
       info.struct_size = sizeof(info);
       if (markets_->get_market(host().raw(), m.c_str(), &info) == PH_OK) {
         quoter_.SetTokenMeta(t, info.tick_size, info.min_order_size);
+        if (PH_STRUCT_HAS(&info, ph_market_info, end_time_ms)) quoter_.SetEndTime(t, info.end_time_ms);
         if ((info.flags & PH_MARKET_CLOSED) != 0) quoter_.SetClosed(t);
       }
     }
@@ -374,6 +376,7 @@ class Spread final : public Strategy {
           info.struct_size = sizeof(info);
           if (markets_->get_market(host().raw(), tok.market.c_str(), &info) != PH_OK) continue;
           quoter_.SetTokenMeta(t, info.tick_size, info.min_order_size);
+          if (PH_STRUCT_HAS(&info, ph_market_info, end_time_ms)) quoter_.SetEndTime(t, info.end_time_ms);
           if ((info.flags & PH_MARKET_CLOSED) != 0 && !tok.closed) quoter_.SetClosed(t);
         }
         ResolveComplements();

@@ -231,6 +231,9 @@ PH_OFF(ph_market_info, tick_size, 32);
 PH_OFF(ph_market_info, min_order_size, 40);
 PH_OFF(ph_market_info, outcome_count, 48);
 PH_END(ph_market_info, reserved0, 56);
+/* Appended after the 1.0 part (a caller knowing it passes struct_size >= 64). */
+PH_OFF(ph_market_info, end_time_ms, 56);
+PH_ASSERT(sizeof(ph_market_info) >= 64, "ph_market_info.end_time_ms is in the struct");
 
 PH_OFF(ph_outcome_info, struct_size, 0);
 PH_OFF(ph_outcome_info, index, 4);

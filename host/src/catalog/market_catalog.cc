@@ -30,6 +30,89 @@ bool DoubleToMicros(double value, int64_t* out) {
 
 namespace {
 
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
+
+bool ParseIsoUtcMs(std::string_view s, int64_t* out_ms) {
+  size_t i = 0;
+  auto digits = [&](size_t n, int64_t* v) {
+    if (i + n > s.size()) return false;
+    int64_t x = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const char c = s[i + k];
+      if (c < '0' || c > '9') return false;
+      x = x * 10 + (c - '0');
+    }
+    i += n;
+    *v = x;
+    return true;
+  };
+  auto lit = [&](char c) {
+    if (i >= s.size() || s[i] != c) return false;
+    ++i;
+    return true;
+  };
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!digits(4, &y) || !lit('-') || !digits(2, &mo) || !lit('-') || !digits(2, &d)) return false;
+  const bool date_only = i == s.size();  // "2026-01-31": midnight UTC
+  if (!date_only) {
+    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
+    ++i;
+    if (!digits(2, &h) || !lit(':') || !digits(2, &mi) || !lit(':') || !digits(2, &sec)) return false;
+  }
+  int64_t ms = 0;
+  if (date_only) {
+    // no time, no zone
+  } else if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    ++i;
+    size_t n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (n < 3) ms = ms * 10 + (s[i] - '0');
+      ++n;
+      ++i;
+    }
+    if (n == 0) return false;
+    for (; n < 3; ++n) ms *= 10;
+  }
+  int64_t offset_min = 0;
+  if (date_only) {
+    // midnight UTC
+  } else if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    const bool neg = s[i] == '-';
+    ++i;
+    int64_t oh = 0, om = 0;
+    if (!digits(2, &oh)) return false;
+    lit(':');
+    if (!digits(2, &om) || oh > 23 || om > 59) return false;
+    offset_min = (neg ? -1 : 1) * (oh * 60 + om);
+  } else {
+    return false;
+  }
+  if (i != s.size()) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  if (d > kDays[mo - 1] + (mo == 2 && IsLeap(y) ? 1 : 0)) return false;
+  if (h > 23 || mi > 59 || sec > 60) return false;  // 60: a leap second, read as :59 + 1 s
+  const int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+  *out_ms = secs * 1000 + ms;
+  return true;
+}
+
+namespace {
+
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -139,6 +222,20 @@ int64_t OptMicros(const json::object& o, std::string_view name, const Where& whe
   }
 }
 
+// An ISO-8601 time field (endDate) in Unix ms; 0 when absent, null or "".
+int64_t OptTimeMs(const json::object& o, std::string_view name, const Where& where) {
+  const json::value* v = Field(o, name);
+  if (v == nullptr) return 0;
+  if (!v->is_string()) where.Fail(name, std::string("expected an ISO-8601 time string, got ") + KindName(v->kind()));
+  const std::string_view text = v->get_string();
+  if (text.empty()) return 0;
+  int64_t ms = 0;
+  if (!ParseIsoUtcMs(text, &ms) || ms <= 0) {
+    where.Fail(name, "\"" + std::string(text) + "\" is not an ISO-8601 UTC time like \"2026-01-31T12:00:00Z\"");
+  }
+  return ms;
+}
+
 // `outcomes` / `clobTokenIds`: a JSON-encoded array of strings in a string (as
 // Gamma sends it) or a plain array.
 std::vector<std::string> StringList(const json::object& o, std::string_view name, const Where& where) {
@@ -213,6 +310,7 @@ MarketSpec ParseMarket(const json::value& v, const Where& where_in) {
   m.outcomes.resize(m.asset_ids.size());
   m.tick_size_micros = OptMicros(o, "orderPriceMinTickSize", where);
   m.min_order_size_micros = OptMicros(o, "orderMinSize", where);
+  m.end_time_ms = OptTimeMs(o, "endDate", where);
   m.neg_risk = OptBool(o, "negRisk", false, where);
   m.active = OptBool(o, "active", true, where);
   m.closed = OptBool(o, "closed", false, where);
@@ -231,7 +329,7 @@ struct MarketCatalog::Impl {
   };
   struct Market {
     std::string_view market, question, event_id;
-    int64_t tick = 0, min_size = 0;
+    int64_t tick = 0, min_size = 0, end_time_ms = 0;
     bool neg_risk = false, active = false, closed = false, observed = true;
     std::vector<Outcome> outcomes;
   };
@@ -359,6 +457,7 @@ struct MarketCatalog::Impl {
     v.question = m.question;
     v.tick_size_micros = m.tick;
     v.min_order_size_micros = m.min_size;
+    v.end_time_ms = m.end_time_ms;
     v.neg_risk = m.neg_risk;
     v.active = m.active;
     v.closed = m.closed;
@@ -450,6 +549,7 @@ uint32_t MarketCatalog::AddMarket(const MarketSpec& spec) {
   m.question = d.Intern(spec.question);
   m.tick = spec.tick_size_micros;
   m.min_size = spec.min_order_size_micros;
+  m.end_time_ms = spec.end_time_ms;
   m.neg_risk = spec.neg_risk;
   m.active = spec.active;
   m.closed = spec.closed;

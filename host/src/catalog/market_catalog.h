@@ -50,6 +50,7 @@ struct MarketSpec {
   std::vector<std::string> asset_ids;  // clobTokenIds
   int64_t tick_size_micros = 0;        // orderPriceMinTickSize; 0 = unknown
   int64_t min_order_size_micros = 0;   // orderMinSize; 0 = unknown
+  int64_t end_time_ms = 0;             // endDate, Unix ms UTC; 0 = unknown
   bool neg_risk = false;
   bool active = true;
   bool closed = false;
@@ -70,6 +71,7 @@ struct MarketView {
   std::string_view question;  // empty when unknown
   int64_t tick_size_micros = 0;
   int64_t min_order_size_micros = 0;
+  int64_t end_time_ms = 0;  // when trading ends (Gamma endDate), Unix ms UTC; 0 = unknown
   bool neg_risk = false;
   bool active = false;
   bool closed = false;
@@ -104,7 +106,9 @@ class MarketCatalog {
   // and adds or updates every market in it. `outcomes` and `clobTokenIds` are
   // JSON-encoded strings (plain arrays are accepted); decimals such as
   // orderPriceMinTickSize may be numbers or strings and are converted exactly
-  // (more than 6 fractional digits is an error). Returns the number of markets
+  // (more than 6 fractional digits is an error); `endDate` is an ISO-8601 UTC
+  // time ("2026-01-31T12:00:00Z", optional fractional seconds; a "+HH:MM" offset
+  // or a bare date are accepted), absent/null/"" meaning unknown. Returns the number of markets
   // read. Throws CatalogError naming the file, market index and field; nothing is
   // added when the file is malformed.
   size_t LoadGammaMarketsJson(const std::filesystem::path& path);
@@ -157,5 +161,11 @@ class MarketCatalog {
 // False when it is negative (unless allowed), not finite, has more than 6
 // fractional digits or overflows.
 bool DoubleToMicros(double value, int64_t* out);
+
+// Parses an ISO-8601 time "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" into
+// Unix milliseconds (fraction truncated to ms; a space may stand for 'T'); a bare
+// date "YYYY-MM-DD" is midnight UTC. False when malformed, out of range, or a
+// time without a zone.
+bool ParseIsoUtcMs(std::string_view text, int64_t* out_ms);
 
 }  // namespace polyhost

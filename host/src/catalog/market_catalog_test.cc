@@ -177,6 +177,11 @@ TEST_CASE("catalog errors name the file, the market and the field") {
         "test.json: market 0 (0xa): field 'negRisk': expected true or false, got a string");
   CHECK(ErrorOf(R"([{"conditionId":"0xa","events":[{"id":1.5}]}])") ==
         "test.json: market 0 (0xa): field 'events[0].id': expected a string or an integer, got a number");
+  CHECK(ErrorOf(R"([{"conditionId":"0xa"},{"conditionId":"0xb","endDate":"2026-01-31 noon"}])") ==
+        "test.json: market 1 (0xb): field 'endDate': \"2026-01-31 noon\" is not an ISO-8601 UTC time like "
+        "\"2026-01-31T12:00:00Z\"");
+  CHECK(ErrorOf(R"([{"conditionId":"0xa","endDate":1769860800}])") ==
+        "test.json: market 0 (0xa): field 'endDate': expected an ISO-8601 time string, got a number");
   CHECK(ErrorOf(R"([{"conditionId":"0xa","clobTokenIds":["1","1"]}])") ==
         "test.json: market 0 (0xa): field 'clobTokenIds': token 1 is listed twice");
   MarketCatalog c;
@@ -347,6 +352,67 @@ TEST_CASE("the markets extension answers through the C table") {
   FakeHost other(nullptr);
   CHECK(mk->market_count(&other.host) == 0);
   CHECK(mk->get_market(&other.host, m19, &info) == PH_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("endDate becomes end_time_ms: ISO-8601 UTC, optional fraction, absent or null = 0") {
+  int64_t ms = 0;
+  CHECK(ParseIsoUtcMs("1970-01-01T00:00:00Z", &ms));
+  CHECK(ms == 0);
+  CHECK(ParseIsoUtcMs("2026-01-31T12:00:00Z", &ms));
+  CHECK(ms == 1'769'860'800'000);
+  CHECK(ParseIsoUtcMs("2026-01-31T12:00:00.25Z", &ms));
+  CHECK(ms == 1'769'860'800'250);
+  CHECK(ParseIsoUtcMs("2026-01-31T12:00:00.123456Z", &ms));  // truncated to ms
+  CHECK(ms == 1'769'860'800'123);
+  CHECK(ParseIsoUtcMs("2026-01-31T14:00:00+02:00", &ms));
+  CHECK(ms == 1'769'860'800'000);
+  CHECK(ParseIsoUtcMs("2024-02-29T00:00:00Z", &ms));
+  CHECK(ms == 1'709'164'800'000);
+  CHECK(ParseIsoUtcMs("2026-01-31", &ms));
+  CHECK(ms == 1'769'817'600'000);
+  for (const char* bad : {"", "2026-01-31T12:00:00", "2026-01-31T12:00Z", "2026-13-01T00:00:00Z",
+                          "2025-02-29T00:00:00Z", "2026-01-31T24:00:00Z", "2026-01-31T12:00:00.Z",
+                          "2026-01-31T12:00:00Zx", "tomorrow", "2026-1-31T12:00:00Z"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseIsoUtcMs(bad, &ms));
+  }
+
+  MarketCatalog c;
+  c.LoadGammaMarketsText(R"([
+    {"conditionId":"0xa","endDate":"2026-01-31T12:00:00Z"},
+    {"conditionId":"0xb","endDate":"2026-01-31T12:00:00.500Z"},
+    {"conditionId":"0xc","endDate":null},
+    {"conditionId":"0xd"}
+  ])",
+                         "inline");
+  CHECK(c.FindMarket("0xa")->end_time_ms == 1'769'860'800'000);
+  CHECK(c.FindMarket("0xb")->end_time_ms == 1'769'860'800'500);
+  CHECK(c.FindMarket("0xc")->end_time_ms == 0);
+  CHECK(c.FindMarket("0xd")->end_time_ms == 0);
+  c.AddObservedAsset("obs", "yes");
+  CHECK(c.FindMarket("obs")->end_time_ms == 0);
+  // The committed Gamma market has one.
+  MarketCatalog g;
+  g.LoadGammaMarketsJson(kSource + "/recordings/polymarket/http/gamma_market.json");
+  CHECK(g.MarketAt(0)->end_time_ms > 0);
+
+  // Through the extension, for a caller that knows the field.
+  MarketsExtension ext(c);
+  FakeHost fake(ext.table());
+  const auto* mk = static_cast<const ph_markets_ext*>(ext.table());
+  ph_market_info info{};
+  info.struct_size = sizeof(info);
+  REQUIRE(mk->get_market(&fake.host, "0xa", &info) == PH_OK);
+  CHECK(info.struct_size == sizeof(info));
+  CHECK(info.end_time_ms == 1'769'860'800'000);
+  // A 1.0 caller (struct ending at reserved0) gets only the 1.0 part.
+  ph_market_info v10{};
+  v10.struct_size = static_cast<uint32_t>(offsetof(ph_market_info, end_time_ms));
+  v10.end_time_ms = -7;
+  REQUIRE(mk->get_market(&fake.host, "0xa", &v10) == PH_OK);
+  CHECK(v10.struct_size == offsetof(ph_market_info, end_time_ms));
+  CHECK(v10.end_time_ms == -7);
+  CHECK(std::string(v10.market) == "0xa");
 }
 
 TEST_CASE("readers and a writer may use the catalog concurrently") {

@@ -52,6 +52,7 @@ ph_market_info MarketInfo(const MarketView& m) {
   info.tick_size = m.tick_size_micros;
   info.min_order_size = m.min_order_size_micros;
   info.outcome_count = m.outcome_count;
+  info.end_time_ms = m.end_time_ms;  // after the 1.0 part: written only when the caller's struct_size covers it
   return info;
 }
 

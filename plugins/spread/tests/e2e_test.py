@@ -9,9 +9,10 @@ the harness prints (plans with their legs and decisions, order states, fills)
 against the books of the feed, which this script rebuilds itself (format S).
 
 Tests: quotes_placed_inside_bounds run_summary_json pulls_when_book_goes_stale
-pulls_when_book_crosses pulls_when_book_goes_silent caps_hold_under_fills
-bad_config_is_refused golden_harness
+pulls_when_book_crosses pulls_when_book_goes_silent pulls_before_market_close
+caps_hold_under_fills bad_config_is_refused golden_harness
 """
+import datetime
 import json
 import os
 import subprocess
@@ -43,10 +44,10 @@ def check(cond, what):
 
 # ---- running polyhost -------------------------------------------------------------------
 
-def write_config(tmp, plugin_dir, spread_toml):
+def write_config(tmp, plugin_dir, spread_toml, log_level="warn"):
     path = os.path.join(tmp, "test.toml")
     with open(path, "w") as f:
-        f.write('[plugins]\ndirs = ["%s"]\n\n[log]\nlevel = "warn"\nformat = "text"\n\n' % plugin_dir)
+        f.write('[plugins]\ndirs = ["%s"]\n\n[log]\nlevel = "%s"\nformat = "text"\n\n' % (plugin_dir, log_level))
         f.write("[plugin.spread]\n" + spread_toml.strip() + "\n")
     return path
 
@@ -59,12 +60,15 @@ def run(args, tmp, expect_rc=0):
     return p
 
 
-def harness(polyhost, plugin_dir, feed, spread_toml):
+def harness(polyhost, plugin_dir, feed, spread_toml, catalog=None, log_level="warn"):
     """Runs the harness and returns (records, stderr)."""
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = write_config(tmp, plugin_dir, spread_toml)
+        cfg = write_config(tmp, plugin_dir, spread_toml, log_level)
         out = os.path.join(tmp, "out.jsonl")
-        p = run([polyhost, "harness", "--plugin", "spread", "--feed", feed, "--config", cfg, "--out", out], tmp)
+        args = [polyhost, "harness", "--plugin", "spread", "--feed", feed, "--config", cfg, "--out", out]
+        if catalog:
+            args += ["--catalog", catalog]
+        p = run(args, tmp)
         with open(out) as f:
             records = [json.loads(line) for line in f if line.strip()]
         check("disabled" not in p.stderr, "the plugin was disabled:\n" + p.stderr)
@@ -321,6 +325,79 @@ max_book_age_ms = 2000
     check_pull(records, 1763000003700, 1763000004700, "mk")
     check("no book update for" in err, "the pull is logged:\n" + err)
     print("ok: pulled when the book went silent")
+
+
+def t_pulls_before_market_close(polyhost, plugin_dir):
+    # The catalog says mk ends at CLOSE_TS + 1 h; with the default pull_before_close_ms
+    # (1 h) every quote is cancelled at the CLOSE_TS line and none is placed after.
+    close_ts = 1763000004000
+    end = datetime.datetime.fromtimestamp(close_ts / 1000 + 3600, datetime.timezone.utc)
+    end_iso = end.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (close_ts % 1000)
+    lines = [
+        {"type": "snapshot", "market": "mk", "asset_id": "yes", "seq": 1, "ts_ms": 1763000001000,
+         "bids": [["0.48", "100"], ["0.47", "200"]], "asks": [["0.52", "100"], ["0.53", "200"]]},
+        {"type": "snapshot", "market": "mk", "asset_id": "no", "seq": 1, "ts_ms": 1763000001100,
+         "bids": [["0.48", "100"], ["0.47", "200"]], "asks": [["0.52", "100"], ["0.53", "200"]]},
+        {"type": "delta", "market": "mk", "asset_id": "yes", "seq": 2, "ts_ms": 1763000001200,
+         "side": "bid", "price": "0.49", "size": "50"},
+        {"type": "delta", "market": "mk", "asset_id": "yes", "seq": 3, "ts_ms": 1763000002500,
+         "side": "ask", "price": "0.51", "size": "50"},
+        {"type": "delta", "market": "mk", "asset_id": "no", "seq": 2, "ts_ms": 1763000003000,
+         "side": "bid", "price": "0.49", "size": "50"},
+        {"type": "delta", "market": "mk", "asset_id": "yes", "seq": 4, "ts_ms": close_ts,
+         "side": "bid", "price": "0.5", "size": "10"},
+        {"type": "delta", "market": "mk", "asset_id": "yes", "seq": 5, "ts_ms": 1763000005000,
+         "side": "ask", "price": "0.52", "size": "20"},
+        {"type": "snapshot", "market": "mk", "asset_id": "yes", "seq": 6, "ts_ms": 1763000006000,
+         "bids": [["0.45", "100"]], "asks": [["0.55", "100"]]},
+        {"type": "delta", "market": "mk", "asset_id": "no", "seq": 3, "ts_ms": 1763000007000,
+         "side": "ask", "price": "0.51", "size": "50"},
+    ]
+    catalog = [{"conditionId": "mk", "question": "closing soon?", "clobTokenIds": "[\"yes\", \"no\"]",
+                "outcomes": "[\"Yes\", \"No\"]", "orderPriceMinTickSize": "0.01", "orderMinSize": 5,
+                "active": True, "closed": False, "endDate": end_iso}]
+    with tempfile.TemporaryDirectory() as data:
+        feed, cat = os.path.join(data, "closing.jsonl"), os.path.join(data, "closing.catalog.json")
+        with open(feed, "w") as f:
+            f.write("".join(json.dumps(l) + "\n" for l in lines))
+        with open(cat, "w") as f:
+            json.dump(catalog, f)
+        records, err = harness(polyhost, plugin_dir, feed, 'assets = ["mk/yes"]', catalog=cat, log_level="info")
+        check_legs_against_books(records, books_by_time(feed))
+        before = open_orders_at(records, close_ts - 1)
+        check(before, "no quotes were resting before %d" % close_ts)
+        check(any(l["asset_id"] == "no" for r in records if r["type"] == "plan" for l in r["legs"]),
+              "the catalog's complement was used")
+        cancelled = {r["plan_id"] for r in records
+                     if r["type"] == "order" and r["state"] == "cancelled" and r["ts_ms"] == close_ts}
+        check(before <= cancelled, "orders %s were not cancelled at %d" % (sorted(before - cancelled), close_ts))
+        early = [r for r in records if r["type"] == "order" and r["state"] == "cancelled" and r["ts_ms"] < close_ts
+                 and r["plan_id"] in before]
+        check(not early, "cancelled before the close window: %s" % early[:1])
+        after = [r for r in records if r["type"] == "plan" and r["ts_ms"] >= close_ts]
+        check(not after, "quoted after the pull: %s" % after[:1])
+        check(not open_orders_at(records, 1763000007000), "orders left open at the end")
+        pulled = [l for l in err.splitlines() if "quoting no more" in l]
+        check(len(pulled) == 1, "the pull is logged once:\n" + err)
+        check("market closes at %d ms" % (close_ts + 3_600_000) in pulled[0], "end time in the log: " + pulled[0])
+        check("WARN" not in pulled[0].upper().split("QUOTING NO MORE")[0][:40] or "info" in pulled[0].lower(),
+              "logged at info: " + pulled[0])
+
+        # The same through `polyhost run --json`: a clean run with cancels; pull disabled keeps quoting.
+        with tempfile.TemporaryDirectory() as tmp:
+            summaries = []
+            for extra in ("", "pull_before_close_ms = 0"):
+                cfg = write_config(tmp, plugin_dir, 'assets = ["mk/yes"]\n' + extra)
+                p = run([polyhost, "run", "--plugins", "spread", "--catalog", cat, "--feed", feed, "--relayer", "paper",
+                         "--no-db", "--json", "--config", cfg], tmp)
+                (pl,) = json.loads(p.stdout.strip().splitlines()[-1])["plugins"]
+                check(pl["failure"] == "" and pl["rejected"] == 0, "plugin ran cleanly: %s" % pl)
+                summaries.append(pl)
+            check(summaries[0]["plans"] == len([r for r in records if r["type"] == "plan"]),
+                  "run and harness agree: %s" % summaries[0])
+            check(summaries[1]["plans"] > summaries[0]["plans"],
+                  "pull_before_close_ms = 0 keeps quoting: %s vs %s" % (summaries[1], summaries[0]))
+    print("ok: %d quotes cancelled at %d (end %s − 1 h), none placed after" % (len(before), close_ts, end_iso))
 
 
 def t_caps_hold_under_fills(polyhost, plugin_dir):

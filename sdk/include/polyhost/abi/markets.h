@@ -70,6 +70,10 @@ typedef struct ph_market_info {
   int64_t min_order_size;    /* minimum order size, micro-units of tokens; 0 = unknown */
   uint32_t outcome_count;    /* tokens known for it (2 for a binary market) */
   uint32_t reserved0;
+  /* ---- appended after the 1.0 part: valid only when the struct_size the host
+   * returned covers it, PH_STRUCT_HAS(&info, ph_market_info, end_time_ms); an
+   * older host writes up to reserved0 and leaves the rest as the caller set it. */
+  int64_t end_time_ms;       /* when trading ends (Gamma endDate), Unix ms UTC; 0 = unknown */
 } ph_market_info;
 
 /* One outcome token of a market. */
