@@ -20,11 +20,21 @@ struct Args {
   std::string variant;  // sqlite-raw schema experiment: "" (production schema), no-fk (foreign_keys
                         // OFF), no-unique (without UNIQUE (source_id, line, item)), bare (both),
                         // outcome-index (plus an index on orderbook_events (outcome_id, id))
+  std::string catalog;  // plan-latency: Gamma markets JSON handed to the plugin (polyhost.markets/1)
+  std::string plugin;   // plan-latency: the plugin library (path or name) to feed
 };
 
 // `books`: sorted-vector OrderBook vs FlatBook on the feed's level updates
 // (rows of the "book structure" table).
 int RunBooks(const Args& args);
+
+// `dispatch`: PluginHost::DispatchBook with 0, 1 and 4 no-op plugins (rows of the
+// "plugin dispatch" table).
+int RunDispatch(const Args& args);
+
+// `plan-latency`: a plugin library fed like `polyhost run` feeds it; rows of the
+// latency table (book event -> plan, and DispatchBook to it).
+int RunPlanLatency(const Args& args);
 
 // Rows of the latency table for OrderBook::ApplyLevel and FlatBook::ApplyLevel:
 // per call, and as per-update means of batches of `batch` updates.

@@ -176,4 +176,12 @@ inline std::string Fixed(double value, int digits) {
   return buf;
 }
 
+// One row of a latency table (bench/run.sh prints the header).
+inline void PrintLatencyRow(const std::string& name, const Percentiles& p) {
+  std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", name.c_str(), Fixed(p.p50, 0).c_str(),
+              Fixed(p.p90, 0).c_str(), Fixed(p.p99, 0).c_str(), Fixed(p.p999, 0).c_str(), Fixed(p.max, 0).c_str(),
+              Fixed(p.mean, 1).c_str(), Group(static_cast<double>(p.n)).c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace polyhost::bench

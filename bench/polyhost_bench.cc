@@ -9,6 +9,8 @@
 //   polyhost_bench latency       FEED [--limit LINES]
 //   polyhost_bench memory        FEED
 //   polyhost_bench books         FEED [--repeat N] [--limit LINES]
+//   polyhost_bench dispatch      FEED [--repeat N] [--limit LINES]
+//   polyhost_bench plan-latency  FEED --plugin PATH [--catalog CATALOG.json] [--limit LINES]
 //
 // Each subcommand prints markdown table rows on stdout (bench/run.sh prints the
 // headers) and details on stderr. Throughput is the best of N runs; "msgs" are
@@ -207,7 +209,7 @@ int RunParse(const Args& args) {
   PrintThroughputRow("parse: simdjson On-Demand walk extracting the same fields (bench prototype)", n,
                      feed.file_bytes, t_ondemand.best_seconds, t_ondemand.best_cpu_seconds, "—",
                      "decimals parsed, no ParsedLine, no error paths; " +
-                         Fixed(t_feed.best_seconds / t_ondemand.best_seconds, 2) + "× faster than FeedParser");
+                         Fixed(t_feed.best_seconds / t_ondemand.best_seconds, 2) + "× FeedParser's throughput");
   return bad == 0 && od_counts.errors == 0 ? 0 : 1;
 }
 
@@ -464,13 +466,6 @@ int RunSqliteRaw(const Args& args) {
 // ---------------------------------------------------------------------------
 // 4a. latency
 
-void PrintLatencyRow(const std::string& name, const Percentiles& p) {
-  std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", name.c_str(), Fixed(p.p50, 0).c_str(),
-              Fixed(p.p90, 0).c_str(), Fixed(p.p99, 0).c_str(), Fixed(p.p999, 0).c_str(), Fixed(p.max, 0).c_str(),
-              Fixed(p.mean, 1).c_str(), Group(static_cast<double>(p.n)).c_str());
-  std::fflush(stdout);
-}
-
 int RunLatency(const Args& args) {
   const FeedBuffer feed = Load(args);
   const int64_t overhead = ClockOverheadNs();
@@ -569,7 +564,8 @@ int Usage() {
                "       [--snapshot-interval-ms MS] [--prune-keep-ms MS]  (replay-sqlite; defaults 60000 and\n"
                "       86400000 as config/default.toml; 0 disables)\n"
                "       [--variant no-fk|no-unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
-               "commands: parse engine replay-sqlite sqlite-raw latency memory books\n");
+               "       [--plugin PATH] [--catalog CATALOG.json]  (plan-latency: the plugin to feed)\n"
+               "commands: parse engine replay-sqlite sqlite-raw latency memory books dispatch plan-latency\n");
   return 2;
 }
 
@@ -603,6 +599,10 @@ int main(int argc, char** argv) {
         }
       } else if (a == "--db") {
         args.db = value();
+      } else if (a == "--catalog") {
+        args.catalog = value();
+      } else if (a == "--plugin") {
+        args.plugin = value();
       } else if (a.rfind("--", 0) == 0) {
         return Usage();
       } else {
@@ -624,6 +624,8 @@ int main(int argc, char** argv) {
     if (args.command == "latency") return RunLatency(args);
     if (args.command == "memory") return RunMemory(args);
     if (args.command == "books") return RunBooks(args);
+    if (args.command == "dispatch") return RunDispatch(args);
+    if (args.command == "plan-latency") return RunPlanLatency(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "polyhost_bench %s: %s\n", args.command.c_str(), e.what());
     return 1;

@@ -5,6 +5,11 @@
 #
 #   bash bench/run.sh BUILD_DIR            # BUILD_DIR holds bench/polyhost_bench
 #   BENCH_REPEAT=5 bash bench/run.sh ...   # best of N for throughput (default 5)
+#   BENCH_REPEAT_CLI=3 ...                 # best of N for `polyhost replay --no-db` (default 3)
+#
+# Besides polyhost_bench it runs BUILD_DIR/host/polyhost (`polyhost run` with the
+# dutchbook and spread plugins of BUILD_DIR/plugins, and `polyhost replay`) through
+# bench/cli_bench.py, with bench/run_bench.toml.
 #
 # The 1,000,000-message format P feed is generated once into bench/data/ (git-
 # ignored) and reused while the generator and its arguments are unchanged.
@@ -21,6 +26,9 @@ BUILD_DIR=$(cd "$1" && pwd)
 cd "$ROOT"
 
 BIN="$BUILD_DIR/bench/polyhost_bench"
+POLYHOST="$BUILD_DIR/host/polyhost"
+PLUGIN_DIR="$BUILD_DIR/plugins"
+RUN_CONFIG=bench/run_bench.toml
 REPEAT="${BENCH_REPEAT:-5}"
 PYTHON=/usr/bin/python3
 [[ -x "$PYTHON" ]] || PYTHON=python3
@@ -34,9 +42,9 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/polyhost_bench.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 export TMPDIR="$SCRATCH"
 
-if [[ ! -x "$BIN" ]]; then
-  echo "building polyhost_bench in $BUILD_DIR" >&2
-  cmake --build "$BUILD_DIR" --target polyhost_bench >&2
+if [[ ! -x "$BIN" || ! -x "$POLYHOST" || ! -f "$PLUGIN_DIR/dutchbook.so" || ! -f "$PLUGIN_DIR/spread.so" ]]; then
+  echo "building polyhost_bench, polyhost, dutchbook and spread in $BUILD_DIR" >&2
+  cmake --build "$BUILD_DIR" --target polyhost_bench polyhost dutchbook spread >&2
 fi
 
 # --- the feed, generated on demand and cached --------------------------------
@@ -61,8 +69,11 @@ CXX_PATH=$(cache_var CMAKE_CXX_COMPILER)
 CXX_VERSION=$("${CXX_PATH:-c++}" --version 2>/dev/null | head -n 1 || true)
 CXX_FLAGS="$(cache_var CMAKE_CXX_FLAGS) $(cache_var "CMAKE_CXX_FLAGS_$(echo "${BUILD_TYPE:-none}" | tr '[:lower:]' '[:upper:]')")"
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null | head -n 1)" ]]; then COMMIT="$COMMIT (dirty tree)"; fi
+# BENCH_COMMIT describes the source when it is not a git checkout (e.g. a `git archive` export).
+COMMIT=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+if [[ -z "${BENCH_COMMIT:-}" && -n "$(git status --porcelain --untracked-files=no 2>/dev/null | head -n 1)" ]]; then
+  COMMIT="$COMMIT (dirty tree)"
+fi
 LINES=$(wc -l < "$FEED")
 BYTES=$(stat -c %s "$FEED")
 
@@ -72,7 +83,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 echo "- build: ${BUILD_TYPE:-unknown} (${CXX_FLAGS## }), ${CXX_VERSION:-unknown compiler}, commit $COMMIT"
 echo "- feed: \`$FEED\` — $LINES lines, $BYTES bytes (gen_recording.py ${GEN_ARGS[*]})"
-echo "- command: \`bash bench/run.sh ${1}\` (throughput: best of $REPEAT runs; replay into SQLite: best of 2)"
+echo "- command: \`bash bench/run.sh ${1}\` (throughput: best of $REPEAT runs; replay into SQLite: 1 run; \`polyhost\` commands: see their tables)"
 echo
 
 run() {
@@ -85,6 +96,18 @@ run() {
   fi
 }
 FAILED=0
+REPEAT_CLI="${BENCH_REPEAT_CLI:-3}"
+# bench/cli_bench.py: `polyhost run` / `polyhost replay` as whole processes.
+cli() {
+  local sub=$1 rc=0
+  shift
+  "$PYTHON" bench/cli_bench.py "$sub" "$POLYHOST" "$FEED" "$CATALOG" "$RUN_CONFIG" "$SCRATCH" "$@" || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "cli_bench.py $sub failed (exit $rc)" >&2
+    echo "| \`cli_bench.py $sub\` | **failed** (exit $rc, see stderr) |"
+    FAILED=1
+  fi
+}
 
 echo "### Throughput (msgs = feed lines)"
 echo
@@ -92,7 +115,7 @@ echo "| Benchmark | msgs/s | MB/s | ns/msg | msgs/s by thread CPU time | Target 
 echo "|---|---:|---:|---:|---:|---|---|"
 run parse "$FEED" --repeat "$REPEAT"
 run engine "$FEED" --repeat "$REPEAT"
-run replay-sqlite "$FEED" --repeat 2
+run replay-sqlite "$FEED" --repeat 1
 run sqlite-raw "$FEED" --repeat 1
 echo
 echo "### Latency (ns; measured with \`std::chrono::steady_clock\`, see docs/performance.md)"
@@ -112,6 +135,30 @@ echo
 echo "| Structure | ns/update | updates/s | ns/snapshot | heap bytes/book | sizeof | final books |"
 echo "|---|---:|---:|---:|---:|---:|---|"
 run books "$FEED" --repeat "$REPEAT"
+echo
+echo "### Plugin dispatch: \`PluginHost::DispatchBook\` with no-op plugins (the feed's dispatch sequence and final books)"
+echo
+echo "| Configuration | plugins | ns per dispatch | ns per dispatch per plugin (− 0-plugin baseline) | operator new calls in the timed loop (worst run) | dispatches per run | Target |"
+echo "|---|---:|---:|---:|---:|---:|---|"
+run dispatch "$FEED" --repeat "$REPEAT"
+echo
+echo "### Book event → plan, dutchbook (ns, in-process: the \`polyhost run\` dispatch path without relayer, gate and store)"
+echo
+echo "| Measurement | p50 | p90 | p99 | p99.9 | max | mean | samples |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+run plan-latency "$FEED" --plugin "$PLUGIN_DIR/dutchbook.so" --catalog "$CATALOG"
+echo
+echo "### Book event → plan, dutchbook (µs, from \`exec_audit\` of a real \`polyhost run\`)"
+echo
+echo "| Measurement | p50 | p90 | p99 | p99.9 | max | mean | samples |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+cli latency
+echo
+echo "### \`polyhost run --plugins dutchbook,spread\` vs \`polyhost replay\` (whole processes, msgs = feed lines)"
+echo
+echo "| Command | msgs/s (wall) | wall s | CPU s (user+sys) | loop lines/s (printed by the command) | best of | Notes |"
+echo "|---|---:|---:|---:|---:|---:|---|"
+cli throughput --repeat "$REPEAT_CLI"
 echo
 echo "_total wall time: $(( $(date +%s) - START )) s; load average at end: $(cut -d" " -f1-3 /proc/loadavg)_"
 exit "$FAILED"

@@ -1,0 +1,303 @@
+// Plugin-SDK benchmarks (docs/performance.md, "Plugins"):
+//
+//   dispatch      PluginHost::DispatchBook with 0, 1 and 4 no-op plugins (noop_plugins.h)
+//                 over the feed's real dispatch sequence and final books: ns per
+//                 dispatch per plugin, and operator new calls in the timed loop.
+//   plan-latency  a plugin library (dutchbook.so) fed like `polyhost run` feeds it:
+//                 book event -> plan submitted (Plan::planned_ns - book_event_ns)
+//                 in ns, and the time of every DispatchBook to it.
+#include <chrono>
+#include <cinttypes>
+#include <climits>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.h"
+#include "bench_commands.h"
+#include "bench_util.h"
+#include "catalog/market_catalog.h"
+#include "catalog/markets_extension.h"
+#include "ingest/feed_parser.h"
+#include "ingest/line_reader.h"
+#include "noop_plugins.h"
+#include "plugin/plugin_host.h"
+#include "polyhost/abi/markets.h"
+#include "replay/book_engine.h"
+
+namespace polyhost::bench {
+namespace {
+
+constexpr double kDispatchTargetNs = 5.0;
+constexpr size_t kMinDispatchesPerRun = 10'000'000;
+
+// As host/src/run/run_session.cc's SteadyNs (the clock of BookMeta::event_ns).
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// Plugin loader lines at warn and above go to stderr; the rest is dropped.
+void QuietLog(const PluginLogLine& line) {
+  if (line.level < PluginLogLevel::kWarn) return;
+  std::fprintf(stderr, "  [%s%s%.*s] %.*s\n", PluginLogLevelName(line.level), line.plugin.empty() ? "" : " ",
+               static_cast<int>(line.plugin.size()), line.plugin.data(), static_cast<int>(line.message.size()),
+               line.message.data());
+}
+
+// ---------------------------------------------------------------------------
+// dispatch
+
+struct DispatchConfig {
+  const char* name;
+  const ph_plugin_entry* entry;  // null: no plugin
+  int plugins;
+  bool wildcard;
+};
+
+struct DispatchResult {
+  double best_ns_per_dispatch = 1e300;
+  uint64_t allocations = 0;    // in the best run's timed loop (every run is checked below)
+  uint64_t max_allocations = 0;
+  uint64_t callbacks_ok = 1;   // 1: every plugin received every dispatch
+};
+
+}  // namespace
+
+int RunDispatch(const Args& args) {
+  {  // The allocation column is only meaningful if operator new is really counted.
+    const uint64_t a0 = ThreadAllocations();
+    std::vector<char> probe(64);
+    DoNotOptimize(probe.data());
+    if (ThreadAllocations() == a0) throw std::runtime_error("operator new is not counted (alloc_counter.cc)");
+  }
+  // The feed's books and the order in which `polyhost run` would dispatch them
+  // (BookEngine::touched() of every line), built once, untimed.
+  BookEngine engine;
+  std::vector<uint32_t> sequence;
+  {
+    const auto t0 = Clock::now();
+    LineReader reader(args.feed);
+    FeedParser parser;
+    ParsedLine parsed;
+    ParseError error;
+    std::string_view line;
+    bool too_long = false;
+    size_t lines = 0;
+    while ((args.limit == 0 || lines < args.limit) && reader.Next(&line, &too_long)) {
+      ++lines;
+      if (!parser.Parse(line.data(), line.size(), FeedFormat::kAuto, &parsed, &error)) {
+        engine.CountMalformed();
+        continue;
+      }
+      engine.Apply(parsed, reader.line_number(), nullptr);
+      for (uint32_t k : engine.touched()) sequence.push_back(k);
+    }
+    std::fprintf(stderr, "  %zu lines -> %zu book dispatches over %zu assets (%.1fs to build)\n", lines,
+                 sequence.size(), engine.asset_count(), SecondsSince(t0));
+  }
+  if (sequence.empty()) throw std::runtime_error("the feed produced no book changes");
+  const size_t assets = engine.asset_count();
+  std::vector<const OrderBook*> books(assets);
+  std::vector<BookMeta> metas(assets);
+  size_t levels = 0;
+  for (uint32_t k = 0; k < assets; ++k) {
+    const AssetState& a = engine.asset(k);
+    books[k] = &a.book;
+    metas[k].seq = a.seq;
+    metas[k].ts_ms = a.last_update_ts_ms;
+    metas[k].stale = a.stale;
+    metas[k].event_ns = 1;
+    levels += a.book.bids().size() + a.book.asks().size();
+  }
+  std::fprintf(stderr, "  books: %.1f levels per side on average\n",
+               static_cast<double>(levels) / static_cast<double>(2 * assets));
+  const size_t passes = (kMinDispatchesPerRun + sequence.size() - 1) / sequence.size();
+  const size_t per_run = passes * sequence.size();
+
+  NoopSubscriptionSet& subs = NoopSubscriptions();
+  subs.assets.clear();
+  for (uint32_t k = 0; k < assets; ++k) subs.assets.emplace_back(engine.asset(k).market, engine.asset(k).asset_id);
+
+  const DispatchConfig configs[] = {
+      {"0 plugins (baseline: `HasSubscribers` is false, nothing called)", nullptr, 0, false},
+      {"1 no-op plugin, plain C ABI, subscribed by name", NoopCEntry(), 1, false},
+      {"4 no-op plugins, plain C ABI, subscribed by name", NoopCEntry(), 4, false},
+      {"1 no-op plugin, C++ SDK (`Strategy`, `POLYHOST_PLUGIN` glue), by name", NoopSdkEntry(), 1, false},
+      {"4 no-op plugins, C++ SDK, by name", NoopSdkEntry(), 4, false},
+      {"4 no-op plugins, plain C ABI, wildcard `subscribe(\"*\", \"*\")`", NoopCEntry(), 4, true},
+  };
+  std::vector<DispatchResult> results;
+  for (const DispatchConfig& c : configs) {
+    PluginHostOptions options;
+    options.log = &QuietLog;
+    PluginHost host(std::move(options));
+    std::vector<uint32_t> host_key(assets);
+    for (uint32_t k = 0; k < assets; ++k) host_key[k] = host.InternAsset(engine.asset(k).market, engine.asset(k).asset_id);
+    subs.wildcard = c.wildcard;
+    for (int i = 0; i < c.plugins; ++i) {
+      const PluginLoadResult r = host.LoadEntry("noop" + std::to_string(i), c.entry);
+      if (!r.ok) throw std::runtime_error("cannot load the no-op plugin: " + r.error);
+    }
+    host.ActivateAll();
+    std::vector<uint64_t> callbacks_before;
+    for (const PluginInfo& info : host.ListPlugins()) callbacks_before.push_back(info.callbacks);
+
+    auto pass = [&] {
+      for (const uint32_t k : sequence) host.DispatchBook(host_key[k], *books[k], metas[k]);
+    };
+    pass();  // warm-up: caches, branch predictors
+    DispatchResult res;
+    std::vector<double> all;
+    for (int r = 0; r < args.repeat; ++r) {
+      const uint64_t a0 = ThreadAllocations();
+      const auto t0 = Clock::now();
+      for (size_t p = 0; p < passes; ++p) pass();
+      const int64_t ns = NanosBetween(t0, Clock::now());
+      const uint64_t allocs = ThreadAllocations() - a0;
+      const double per = static_cast<double>(ns) / static_cast<double>(per_run);
+      all.push_back(per);
+      res.max_allocations = std::max(res.max_allocations, allocs);
+      if (per < res.best_ns_per_dispatch) {
+        res.best_ns_per_dispatch = per;
+        res.allocations = allocs;
+      }
+    }
+    // Every plugin must have been called once per dispatch.
+    const uint64_t expected = (1 + static_cast<uint64_t>(args.repeat) * passes) * sequence.size();
+    const std::vector<PluginInfo> infos = host.ListPlugins();
+    for (size_t i = 0; i < infos.size(); ++i) {
+      if (infos[i].state != PluginState::kActive || infos[i].callbacks - callbacks_before[i] != expected) {
+        std::fprintf(stderr, "  %s: plugin %s is %s with %" PRIu64 " on_book calls, expected %" PRIu64 "\n", c.name,
+                     infos[i].name.c_str(), PluginStateName(infos[i].state), infos[i].callbacks - callbacks_before[i],
+                     expected);
+        res.callbacks_ok = 0;
+      }
+    }
+    std::fprintf(stderr, "  %-40.40s ns/dispatch per run:", c.name);
+    for (double v : all) std::fprintf(stderr, " %.2f", v);
+    std::fprintf(stderr, "  (allocations, worst run: %" PRIu64 ")\n", res.max_allocations);
+    results.push_back(res);
+  }
+
+  const double base = results[0].best_ns_per_dispatch;
+  int rc = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const DispatchConfig& c = configs[i];
+    const DispatchResult& r = results[i];
+    std::string per_plugin = "—", target = "—";
+    if (c.plugins > 0) {
+      const double pp = (r.best_ns_per_dispatch - base) / c.plugins;
+      per_plugin = Fixed(pp, 2);
+      const bool met = pp <= kDispatchTargetNs && r.max_allocations == 0;
+      target = std::string("≤ 5 ns, 0 allocations — ") + (met ? "**met**" : "**missed**");
+    }
+    std::printf("| %s | %d | %s | %s | %s | %s | %s |\n", c.name, c.plugins, Fixed(r.best_ns_per_dispatch, 2).c_str(),
+                per_plugin.c_str(), Group(static_cast<double>(r.max_allocations)).c_str(),
+                Group(static_cast<double>(per_run)).c_str(), target.c_str());
+    if (r.callbacks_ok == 0) rc = 1;
+  }
+  std::fflush(stdout);
+  return rc;
+}
+
+// ---------------------------------------------------------------------------
+// plan-latency
+
+int RunPlanLatency(const Args& args) {
+  if (args.plugin.empty()) throw std::runtime_error("plan-latency needs --plugin PATH (e.g. BUILD/plugins/dutchbook.so)");
+  MarketCatalog catalog;
+  if (!args.catalog.empty()) catalog.LoadGammaMarketsJson(args.catalog);
+  MarketsExtension markets(catalog);
+  int64_t now_ms = 0;
+  PluginHostOptions options;
+  options.log = &QuietLog;
+  options.clock = [&now_ms] { return now_ms; };  // feed time, as `polyhost run`
+  PluginHost host(std::move(options));
+  host.RegisterExtension(PH_EXT_MARKETS, markets.table());
+  BookEngine engine;
+  host.SetBookProvider([&engine](std::string_view market, std::string_view asset_id, BookRef* out) {
+    const int64_t k = engine.Find(market, asset_id);
+    if (k < 0) return false;
+    const AssetState& a = engine.asset(static_cast<uint32_t>(k));
+    if (!a.has_book) return false;
+    out->book = &a.book;
+    out->meta.seq = a.seq;
+    out->meta.ts_ms = a.last_update_ts_ms;
+    out->meta.stale = a.stale;
+    return true;
+  });
+  const PluginLoadResult loaded = host.Load(args.plugin);
+  if (!loaded.ok) throw std::runtime_error("cannot load " + args.plugin + ": " + loaded.error);
+  host.ActivateAll();
+  const std::string name = host.ListPlugins()[loaded.index].name;
+
+  // The `polyhost run` loop (host/src/run/run_session.cc, Session::OnLine) minus
+  // the relayer, the risk gate and storage: the event time is taken right before
+  // DispatchBook, as Session::Meta does, and the plan carries it.
+  std::vector<int64_t> dispatch_ns, plan_ns, planning_dispatch_ns;
+  std::vector<uint32_t> host_key;
+  uint64_t allocations_in_dispatch = 0;
+  int64_t plans = 0;
+  LineReader reader(args.feed);
+  FeedParser parser;
+  ParsedLine parsed;
+  ParseError error;
+  std::string_view line;
+  bool too_long = false;
+  size_t lines = 0;
+  const auto t0 = Clock::now();
+  while ((args.limit == 0 || lines < args.limit) && reader.Next(&line, &too_long)) {
+    ++lines;
+    if (!parser.Parse(line.data(), line.size(), FeedFormat::kAuto, &parsed, &error)) {
+      engine.CountMalformed();
+      continue;
+    }
+    engine.Apply(parsed, reader.line_number(), nullptr);
+    if (engine.last_ts_ms() > now_ms) now_ms = engine.last_ts_ms();
+    if (host_key.size() < engine.asset_count()) host_key.resize(engine.asset_count(), UINT32_MAX);
+    for (uint32_t key : engine.touched()) {
+      const AssetState& a = engine.asset(key);
+      if (host_key[key] == UINT32_MAX) {
+        host_key[key] = host.InternAsset(a.market, a.asset_id);
+        catalog.AddObservedAsset(a.market, a.asset_id);
+      }
+      if (!host.HasSubscribers(host_key[key])) continue;
+      BookMeta meta;
+      meta.seq = a.seq;
+      meta.ts_ms = a.last_update_ts_ms;
+      meta.stale = a.stale;
+      const size_t pending = host.pending_plans();
+      const uint64_t a0 = ThreadAllocations();
+      meta.event_ns = SteadyNs();
+      host.DispatchBook(host_key[key], a.book, meta);
+      const int64_t ns = SteadyNs() - meta.event_ns;
+      allocations_in_dispatch += ThreadAllocations() - a0;
+      dispatch_ns.push_back(ns);
+      if (host.pending_plans() > pending) planning_dispatch_ns.push_back(ns);
+    }
+    host.DispatchTimers(now_ms);
+    for (const Plan& p : host.DrainPlans()) {
+      ++plans;
+      if (p.book_event_ns > 0 && p.planned_ns >= p.book_event_ns) plan_ns.push_back(p.planned_ns - p.book_event_ns);
+      host.ForgetPlan(p.plan_id);
+    }
+    host.DrainCancels();
+  }
+  const double seconds = SecondsSince(t0);
+  std::fprintf(stderr, "  %zu lines, %zu dispatches to %s, %" PRId64 " plans (%zu timed), %" PRIu64
+                       " operator new calls inside DispatchBook (%.2f per dispatch), %.1fs\n",
+               lines, dispatch_ns.size(), name.c_str(), plans, plan_ns.size(), allocations_in_dispatch,
+               dispatch_ns.empty() ? 0.0 : static_cast<double>(allocations_in_dispatch) / dispatch_ns.size(), seconds);
+  PrintLatencyRow("`" + name + "`: book event → plan submitted (`planned_ns − book_event_ns`), in-process",
+                  ComputePercentiles(std::move(plan_ns)));
+  PrintLatencyRow("`" + name + "`: one `DispatchBook` that submitted a plan (whole `on_book`), in-process",
+                  ComputePercentiles(std::move(planning_dispatch_ns)));
+  const double allocs_per_dispatch =
+      dispatch_ns.empty() ? 0.0 : static_cast<double>(allocations_in_dispatch) / static_cast<double>(dispatch_ns.size());
+  PrintLatencyRow("`" + name + "`: one `DispatchBook` (its `on_book`), every dispatched book, in-process; " +
+                      Fixed(allocs_per_dispatch, 2) + " operator new calls per dispatch",
+                  ComputePercentiles(std::move(dispatch_ns)));
+  return plans > 0 ? 0 : 1;
+}
+
+}  // namespace polyhost::bench
