@@ -1325,8 +1325,14 @@ int64_t SqliteStore::PruneEventsBefore(int64_t ts_ms) {
              false);
     del.Run("cannot delete from orderbook_event_index");
   }
-  {
-    // Snapshots older than a newer snapshot that is itself before the cutoff.
+  // Snapshots older than a newer snapshot that is itself before the cutoff. The
+  // correlated delete is quadratic in an outcome's snapshots, so first ask the
+  // cheap question: does any outcome have two or more snapshots before the cutoff?
+  const bool superseded = QueryInt(db,
+                                   ("SELECT count(*) FROM (SELECT 1 FROM orderbook_snapshots GROUP BY outcome_id"
+                                    " HAVING sum(ts_ms < " + std::to_string(ts_ms) + ") >= 2 LIMIT 1)").c_str(),
+                                   "cannot read orderbook_snapshots") > 0;
+  if (superseded) {
     Stmt del(db,
              "DELETE FROM orderbook_snapshots WHERE EXISTS ("
              " SELECT 1 FROM orderbook_snapshots n"
