@@ -760,7 +760,7 @@ PluginLoadResult PluginHost::Instantiate(std::string name, std::string path, std
 template <class Call>
 bool PluginHost::Invoke(Slot& slot, const char* what, Call&& call) {
   ph_result rc = PH_OK;
-  std::string thrown;
+  std::string thrown;  // stays empty (no allocation) on the hot path
   {
     CallScope scope(&slot);
     try {
@@ -773,6 +773,9 @@ bool PluginHost::Invoke(Slot& slot, const char* what, Call&& call) {
     }
   }
   ++slot.callbacks;
+  if (rc == PH_OK && thrown.empty() && slot.pending_failure.empty()) [[likely]] {
+    return true;
+  }
   if (!slot.pending_failure.empty()) {
     std::string reason = std::move(slot.pending_failure);
     slot.pending_failure.clear();
@@ -827,7 +830,9 @@ void PluginHost::DestroyInstance(Slot& s) {
   }
 }
 
-bool PluginHost::Active(const Slot& s) const { return s.state == PluginState::kActive && s.plugin != nullptr; }
+inline bool PluginHost::Active(const Slot& s) const {
+  return s.state == PluginState::kActive && s.plugin != nullptr;
+}
 
 bool PluginHost::Activate(size_t index) {
   if (index >= slots_.size()) return false;
@@ -998,10 +1003,12 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   if (!HasSubscribers(asset)) return;
   const ph_book_view view = MakeView(*assets_[asset], book, meta);
   current_event_ns_ = meta.event_ns;
+  // One view for every subscriber: it is const in the ABI (a plugin that casts
+  // the const away and writes to it breaks the contract, like any other wild
+  // write), and a copy per plugin was a third of the dispatch cost.
   ForEachSubscriber(asset, [&](Slot& s) {
     if (s.fns.on_book == nullptr) return;
-    const ph_book_view copy = view;  // a plugin scribbling on its view cannot affect the next one
-    Invoke(s, "on_book", [&] { return s.fns.on_book(s.plugin, &copy); });
+    Invoke(s, "on_book", [&] { return s.fns.on_book(s.plugin, &view); });
   });
   current_event_ns_ = 0;
 }
