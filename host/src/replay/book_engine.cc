@@ -7,11 +7,15 @@ namespace polyhost {
 BookEngine::BookEngine(std::string default_market) : default_market_(std::move(default_market)) {}
 
 int64_t BookEngine::Find(std::string_view market, std::string_view asset_id) const {
-  std::string key;
-  key.reserve(market.size() + asset_id.size() + 1);
-  key.append(market).push_back('\x1f');
-  key.append(asset_id);
-  auto it = index_.find(std::string_view(key));
+  // Plugins ask for the books they were just given: try the recent keys first,
+  // then the index with a reused key buffer (no allocation once warm).
+  for (uint32_t key : recent_) {
+    if (key < assets_.size() && assets_[key]->asset_id == asset_id && assets_[key]->market == market) return key;
+  }
+  find_key_.clear();
+  find_key_.append(market).push_back('\x1f');
+  find_key_.append(asset_id);
+  auto it = index_.find(std::string_view(find_key_));
   return it == index_.end() ? -1 : static_cast<int64_t>(it->second);
 }
 

@@ -98,6 +98,7 @@ class BookEngine {
   // "market\x1f" + "asset_id" -> key. A scratch string avoids allocating per lookup.
   std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> index_;
   std::string scratch_key_;
+  mutable std::string find_key_;  // Find()'s key buffer (single-threaded, like the engine)
   std::array<uint32_t, 4> recent_{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
   uint32_t recent_next_ = 0;
   std::vector<uint32_t> item_keys_;  // scratch: keys of one price_change's items
