@@ -52,6 +52,13 @@ std::unique_ptr<Store> OpenStore(const Config& config, bool read_only) {
   return Store::Open(url, options);
 }
 
+FeedFormat ParseFeedFormatFlag(const std::string& flag) {
+  if (flag == "auto") return FeedFormat::kAuto;
+  if (flag == "P" || flag == "p") return FeedFormat::kP;
+  if (flag == "S" || flag == "s") return FeedFormat::kS;
+  throw UsageError("--format must be auto, P or S (got '" + flag + "')");
+}
+
 std::string FormatTimestampMs(int64_t ts_ms) {
   if (ts_ms <= 0) return "-";
   std::time_t secs = static_cast<std::time_t>(ts_ms / 1000);

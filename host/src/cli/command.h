@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "ingest/feed_parser.h"
 #include "store/store.h"
 
 namespace polyhost {
@@ -35,6 +36,9 @@ LoadedConfig LoadConfigFor(const CommonFlags& flags);
 
 // Opens the configured database (read_only: never create or migrate).
 std::unique_ptr<Store> OpenStore(const Config& config, bool read_only);
+
+// --format auto|P|S (either case); anything else is a UsageError.
+FeedFormat ParseFeedFormatFlag(const std::string& flag);
 
 // "2023-12-29T18:40:01.042Z" (UTC), or "-" for 0.
 std::string FormatTimestampMs(int64_t ts_ms);

@@ -80,12 +80,6 @@ void PrintSummary(const ReplayFlags& flags, const ReplaySummary& s) {
               s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds / 1e6 : 0.0);
 }
 
-FeedFormat ParseFormat(const std::string& f) {
-  if (f == "auto") return FeedFormat::kAuto;
-  if (f == "P" || f == "p") return FeedFormat::kP;
-  if (f == "S" || f == "s") return FeedFormat::kS;
-  throw UsageError("--format must be auto, P or S (got '" + f + "')");
-}
 
 }  // namespace
 
@@ -101,7 +95,7 @@ void AddReplayCommand(CLI::App& app, CommandRegistry& registry) {
   cmd->add_option("--max-warnings", flags->max_warnings, "malformed-line warnings to print (the rest are counted)");
   AddCommonFlags(cmd, &flags->common);
   registry.Add(cmd, [flags]() -> int {
-    const FeedFormat format = ParseFormat(flags->format);
+    const FeedFormat format = ParseFeedFormatFlag(flags->format);
     LoadedConfig loaded = LoadConfigFor(flags->common);
     const Config& config = loaded.config;
     std::unique_ptr<Store> store;

@@ -50,12 +50,6 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-FeedFormat FormatFlag(const std::string& f) {
-  if (f == "auto") return FeedFormat::kAuto;
-  if (f == "P" || f == "p") return FeedFormat::kP;
-  if (f == "S" || f == "s") return FeedFormat::kS;
-  throw UsageError("--format must be auto, P or S (got '" + f + "')");
-}
 
 // The plugins [strategy] enables, when --plugins is not given.
 std::vector<std::string> DefaultPlugins(const Config& config) {
@@ -83,7 +77,7 @@ std::vector<std::string> PluginDirs(const Config& config) {
 RunOptions BaseOptions(const RunFlags& flags, const Config& config) {
   RunOptions o;
   o.feed_path = flags.feed;
-  o.format = FormatFlag(flags.format);
+  o.format = ParseFeedFormatFlag(flags.format);
   o.strict = flags.strict;
   o.default_market = flags.market;
   o.plugin_dirs = PluginDirs(config);
