@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,15 @@ inline double SecondsSince(Clock::time_point t0) {
 
 inline int64_t NanosBetween(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+}
+
+// CPU time of the calling thread, ns. On a shared machine the wall clock also
+// counts the time other processes held the core; this does not (cache
+// pollution by them still shows).
+inline int64_t ThreadCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // Keeps a value alive so the optimizer cannot drop the work that produced it.

@@ -88,6 +88,9 @@ PH_OFF(ph_book_view, reserved0, 68);
 PH_OFF(ph_book_view, asks, 72);
 PH_OFF(ph_book_view, ask_count, 80);
 PH_END(ph_book_view, reserved1, 88);
+/* 1.1 */
+PH_OFF(ph_book_view, market_len, 88);
+PH_OFF(ph_book_view, asset_id_len, 92);
 
 PH_OFF(ph_trade, struct_size, 0);
 PH_OFF(ph_trade, side, 4);

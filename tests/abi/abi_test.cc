@@ -209,8 +209,8 @@ TEST_CASE("a plugin built for ABI major 2 is refused with a message naming both 
   PluginHost host(rec.Options());
   PluginLoadResult r = host.Load("abi_v2");  // by name, through the search dirs
   CHECK_FALSE(r.ok);
-  CHECK(r.error.rfind("plugin 'abi_v2' (ABI 2.0.0) is not compatible with this host (ABI 1.0.0)", 0) == 0);
-  CHECK(rec.Logged("error abi_v2: plugin 'abi_v2' (ABI 2.0.0) is not compatible with this host (ABI 1.0.0)"));
+  CHECK(r.error.rfind("plugin 'abi_v2' (ABI 2.0.0) is not compatible with this host (ABI 1.1.0)", 0) == 0);
+  CHECK(rec.Logged("error abi_v2: plugin 'abi_v2' (ABI 2.0.0) is not compatible with this host (ABI 1.1.0)"));
   const PluginInfo info = host.ListPlugins()[0];
   CHECK(info.state == PluginState::kFailed);
   CHECK(info.abi_version == "2.0.0");
@@ -224,7 +224,7 @@ TEST_CASE("a plugin built for a newer minor loads and both sides use only the 1.
   PluginLoadResult r = host.Load(PluginPath("minor_newer"));
   REQUIRE(r.ok);
   CHECK(host.ListPlugins()[0].abi_version == "1.7.0");
-  CHECK(rec.Logged("was built for ABI 1.7.0, newer than this host's 1.0.0"));
+  CHECK(rec.Logged("was built for ABI 1.7.0, newer than this host's 1.1.0"));
   CHECK(rec.Metric("minor_newer/host_struct_size") == static_cast<int64_t>(sizeof(ph_host)));
   CHECK(rec.Metric("minor_newer/future_service") == 0);
   CHECK(rec.Metric("minor_newer/host_has_log") == 1);

@@ -331,7 +331,7 @@ def plugins_list_shows_versions_and_failures():
     open(bogus, "w").write("not a library")
     r = run("plugins", "list", "--plugins", f"dutchbook,{bogus}", "--json", check=0)
     infos = {i["name"]: i for i in json.loads(r.stdout)}
-    assert infos["dutchbook"]["abi_version"] == "1.0.0" and infos["dutchbook"]["failure"] == "", infos
+    assert infos["dutchbook"]["abi_version"] == "1.1.0" and infos["dutchbook"]["failure"] == "", infos
     assert infos["bogus"]["state"] == "failed" and infos["bogus"]["failure"], infos
     run("plugins", "list", check=0)
 

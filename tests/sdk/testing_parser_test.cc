@@ -119,3 +119,24 @@ TEST_CASE("records print readably in test failures") {
   s << r.plans.at(0);
   CHECK(s.str() == "plan 2 (dutchbook, t) rejected crossed_book: book is crossed\n  BUY 100 @ 0.45 FOK m/yes");
 }
+
+TEST_CASE("BookView::From uses the ABI 1.1 id lengths and falls back to strlen for a 1.0 view") {
+  const ph_level bids[] = {{450000, 10'000000}};
+  ph_book_view v{};
+  v.struct_size = sizeof(ph_book_view);
+  v.asset = {"0xmarket", "123456"};
+  v.market_len = 8;
+  v.asset_id_len = 3;  // the host's length wins over the terminator
+  v.bids = bids;
+  v.bid_count = 1;
+  BookView b = BookView::From(v);
+  CHECK(b.asset.market == "0xmarket");
+  CHECK(b.asset.asset_id == "123");
+  CHECK(b.best_bid() == 450000);
+  CHECK(b.asks.empty());
+  CHECK(b.raw == &v);
+
+  v.struct_size = offsetof(ph_book_view, market_len);  // what a 1.0 host passes
+  b = BookView::From(v);
+  CHECK(b.asset.asset_id == "123456");
+}

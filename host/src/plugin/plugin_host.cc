@@ -191,7 +191,6 @@ struct PluginHost::Slot {
   bool wildcard = false;                // subscribed to every asset ("*", "*")
   size_t pending_plans = 0;
   uint64_t plans_submitted = 0;
-  uint64_t callbacks = 0;
   int64_t timer_interval_ms = 0;
   int64_t next_timer_ms = 0;
   std::string pending_failure;  // set by a host service during a call; acted on when it returns
@@ -337,9 +336,9 @@ struct PluginHost::Services {
       auto pos = std::lower_bound(s->subscriptions.begin(), s->subscriptions.end(), key);
       if (pos != s->subscriptions.end() && *pos == key) return PH_OK;
       s->subscriptions.insert(pos, key);
-      AssetEntry& a = *host.assets_[key];
-      a.subscribers.push_back(s->index);
-      ++a.live;
+      host.assets_[key]->subscribers.push_back(s->index);
+      ++host.hot_assets_[key].live;
+      host.SyncAsset(key);
       ++host.subscription_generation_;
       return PH_OK;
     });
@@ -383,8 +382,7 @@ struct PluginHost::Services {
       BookRef ref;
       if (!host.book_provider_(market, asset_id, &ref) || ref.book == nullptr) return PH_ERR_NOT_FOUND;
       if (!key) key = host.InternAsset(market, asset_id);  // the view's strings live in the asset entry
-      const AssetEntry& a = *host.assets_[*key];
-      const ph_book_view view = host.MakeView(a, *ref.book, ref.meta);
+      const ph_book_view view = MakeView(host.hot_assets_[*key], *ref.book, ref.meta);
       const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof(view));
       std::memcpy(static_cast<void*>(out), &view, n);
       out->struct_size = n;
@@ -445,6 +443,7 @@ struct PluginHost::Services {
       }
       if (s->pending_plans >= host.options_.max_pending_plans) {
         if (s->pending_failure.empty()) {
+          host.hot_slots_[s->index].pending_failure = true;
           s->pending_failure = "plan sink overflow: more than " + std::to_string(host.options_.max_pending_plans) +
                                " plans submitted before the host drained them";
         }
@@ -575,6 +574,7 @@ PluginLoadResult PluginHost::RefuseLoad(std::string name, std::string path, std:
   Log(PluginLogLevel::kError, slot->name, error);
   const size_t index = slot->index;
   slots_.push_back(std::move(slot));
+  SyncSlot(*slots_.back());
   return {false, index, std::move(error)};
 }
 
@@ -700,6 +700,7 @@ PluginLoadResult PluginHost::Instantiate(std::string name, std::string path, std
   t.set_timer = &Services::SetTimer;
   t.get_extension = &Services::GetExtension;
   slots_.push_back(std::move(owned));
+  SyncSlot(s);
 
   const ph_version host_abi = POLYHOST_ABI_VERSION_INIT;
   if (ph_version_compare(entry->abi_version, host_abi) > 0 && entry->abi_version.minor > host_abi.minor) {
@@ -710,7 +711,7 @@ PluginLoadResult PluginHost::Instantiate(std::string name, std::string path, std
   }
 
   auto load_failed = [&](std::string why) {
-    s.state = PluginState::kFailed;
+    SetState(s, PluginState::kFailed);
     s.failure = "plugin '" + s.name + "' not loaded: " + why;
     Log(PluginLogLevel::kError, s.name, s.failure);
     return PluginLoadResult{false, s.index, s.failure};
@@ -757,33 +758,50 @@ PluginLoadResult PluginHost::Instantiate(std::string name, std::string path, std
   return {true, s.index, {}};
 }
 
+// The fast path stays small enough to inline into every dispatch loop; failures
+// go to the out-of-line FailThrown / FinishCall.
 template <class Call>
-bool PluginHost::Invoke(Slot& slot, const char* what, Call&& call) {
+inline bool PluginHost::Invoke(Slot& slot, const char* what, Call&& call) {
   ph_result rc = PH_OK;
-  std::string thrown;  // stays empty (no allocation) on the hot path
-  {
+  try {
     CallScope scope(&slot);
-    try {
-      rc = call();
-    } catch (const std::exception& e) {
-      thrown = e.what();
-      if (thrown.empty()) thrown = "(no message)";
-    } catch (...) {
-      thrown = "(unknown type)";
-    }
+    rc = call();
+  } catch (...) {
+    return FailThrown(slot, what);
   }
-  ++slot.callbacks;
-  if (rc == PH_OK && thrown.empty() && slot.pending_failure.empty()) [[likely]] {
+  SlotHot& hot = hot_slots_[slot.index];
+  ++hot.callbacks;
+  if (rc == PH_OK && !hot.pending_failure) [[likely]] {
     return true;
   }
+  return FinishCall(slot, what, rc);
+}
+
+// Called from Invoke's catch (...) block: `throw;` re-raises the exception
+// being handled so its message can be read.
+[[gnu::noinline]] bool PluginHost::FailThrown(Slot& slot, const char* what) {
+  ++hot_slots_[slot.index].callbacks;
+  std::string thrown;
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    thrown = e.what();
+    if (thrown.empty()) thrown = "(no message)";
+  } catch (...) {
+    thrown = "(unknown type)";
+  }
+  if (!slot.pending_failure.empty()) return FinishCall(slot, what, PH_OK);
+  Fail(slot, std::string(what) + " let a C++ exception escape into the host: " + thrown);
+  return false;
+}
+
+// A call returned an error, or a host service asked for the plugin to be disabled.
+[[gnu::noinline]] bool PluginHost::FinishCall(Slot& slot, const char* what, ph_result rc) {
   if (!slot.pending_failure.empty()) {
     std::string reason = std::move(slot.pending_failure);
     slot.pending_failure.clear();
+    hot_slots_[slot.index].pending_failure = false;
     Fail(slot, reason + " (in " + what + ")");
-    return false;
-  }
-  if (!thrown.empty()) {
-    Fail(slot, std::string(what) + " let a C++ exception escape into the host: " + thrown);
     return false;
   }
   if (rc != PH_OK) {
@@ -795,7 +813,7 @@ bool PluginHost::Invoke(Slot& slot, const char* what, Call&& call) {
 
 void PluginHost::Fail(Slot& s, std::string reason) {
   if (s.state == PluginState::kFailed || s.state == PluginState::kUnloaded) return;
-  s.state = PluginState::kFailed;
+  SetState(s, PluginState::kFailed);
   s.failure = reason;
   s.timer_interval_ms = 0;
   RemoveSubscriptions(s);
@@ -819,6 +837,7 @@ void PluginHost::DestroyInstance(Slot& s) {
   if (s.plugin == nullptr) return;
   const ph_plugin* p = s.plugin;
   s.plugin = nullptr;
+  SyncSlot(s);
   if (s.fns.destroy == nullptr) return;
   CallScope scope(nullptr);  // from destroy only any-thread services work
   try {
@@ -834,6 +853,19 @@ inline bool PluginHost::Active(const Slot& s) const {
   return s.state == PluginState::kActive && s.plugin != nullptr;
 }
 
+void PluginHost::SetState(Slot& s, PluginState state) {
+  s.state = state;
+  SyncSlot(s);
+}
+
+void PluginHost::SyncSlot(const Slot& s) {
+  if (hot_slots_.size() <= s.index) hot_slots_.resize(s.index + 1);
+  SlotHot& h = hot_slots_[s.index];  // callbacks and pending_failure carry over
+  h.on_book = Active(s) ? s.fns.on_book : nullptr;
+  h.plugin = s.plugin;
+  h.slot = const_cast<Slot*>(&s);
+}
+
 bool PluginHost::Activate(size_t index) {
   if (index >= slots_.size()) return false;
   Slot& s = *slots_[index];
@@ -841,7 +873,7 @@ bool PluginHost::Activate(size_t index) {
   if (!Invoke(s, "activate", [&] { return s.fns.activate != nullptr ? s.fns.activate(s.plugin) : PH_OK; })) {
     return false;
   }
-  s.state = PluginState::kActive;
+  SetState(s, PluginState::kActive);
   return true;
 }
 
@@ -849,7 +881,7 @@ bool PluginHost::Deactivate(size_t index) {
   if (index >= slots_.size()) return false;
   Slot& s = *slots_[index];
   if (!Active(s)) return false;
-  s.state = PluginState::kInactive;
+  SetState(s, PluginState::kInactive);
   return Invoke(s, "deactivate", [&] { return s.fns.deactivate != nullptr ? s.fns.deactivate(s.plugin) : PH_OK; });
 }
 
@@ -865,7 +897,10 @@ void PluginHost::Disable(size_t index, std::string reason) {
   if (index >= slots_.size()) return;
   Slot& s = *slots_[index];
   if (t_in_call == &s) {  // from inside its own callback: act when it returns
-    if (s.pending_failure.empty()) s.pending_failure = std::move(reason);
+    if (s.pending_failure.empty()) {
+      s.pending_failure = std::move(reason);
+      hot_slots_[s.index].pending_failure = true;
+    }
     return;
   }
   Fail(s, std::move(reason));
@@ -879,7 +914,7 @@ void PluginHost::Shutdown() {
     RemoveSubscriptions(s);
     s.timer_interval_ms = 0;
     DestroyInstance(s);
-    s.state = PluginState::kUnloaded;
+    SetState(s, PluginState::kUnloaded);
   }
 }
 
@@ -890,6 +925,12 @@ uint32_t PluginHost::InternAsset(std::string_view market, std::string_view asset
   const auto key = static_cast<uint32_t>(assets_.size());
   auto entry = std::make_unique<AssetEntry>();
   entry->key = AssetKey{std::string(market), std::string(asset_id)};
+  AssetHot hot;
+  hot.market = entry->key.market.c_str();
+  hot.asset_id = entry->key.asset_id.c_str();
+  hot.market_len = static_cast<uint32_t>(entry->key.market.size());
+  hot.asset_id_len = static_cast<uint32_t>(entry->key.asset_id.size());
+  hot_assets_.push_back(hot);
   assets_.push_back(std::move(entry));
   auto it = assets_by_id_.find(asset_id);
   if (it == assets_by_id_.end()) it = assets_by_id_.emplace(std::string(asset_id), std::vector<uint32_t>{}).first;
@@ -908,8 +949,8 @@ std::optional<uint32_t> PluginHost::FindAsset(std::string_view market, std::stri
 
 std::vector<AssetKey> PluginHost::SubscribedAssets() const {
   std::vector<AssetKey> out;
-  for (const auto& a : assets_) {
-    if (a->live > 0) out.push_back(a->key);
+  for (size_t key = 0; key < assets_.size(); ++key) {
+    if (hot_assets_[key].live > 0) out.push_back(assets_[key]->key);
   }
   return out;
 }
@@ -922,7 +963,8 @@ void PluginHost::RemoveSubscription(Slot& s, uint32_t key) {
   auto sub = std::find(a.subscribers.begin(), a.subscribers.end(), s.index);
   if (sub != a.subscribers.end()) {
     *sub = kNoSlot;  // a dispatch may be iterating: compacted afterwards
-    --a.live;
+    --hot_assets_[key].live;
+    SyncAsset(key);
     dirty_assets_.push_back(key);
   }
   ++subscription_generation_;
@@ -948,7 +990,10 @@ void PluginHost::RemoveWildcard(Slot& s) {
 }
 
 void PluginHost::Compact() {
-  for (uint32_t key : dirty_assets_) std::erase(assets_[key]->subscribers, kNoSlot);
+  for (uint32_t key : dirty_assets_) {
+    std::erase(assets_[key]->subscribers, kNoSlot);
+    SyncAsset(key);
+  }
   dirty_assets_.clear();
   if (wildcard_dirty_) {
     std::erase(wildcard_subscribers_, kNoSlot);
@@ -958,11 +1003,23 @@ void PluginHost::Compact() {
 
 // ---- dispatch -----------------------------------------------------------------------
 
-ph_book_view PluginHost::MakeView(const AssetEntry& a, const OrderBook& book, const BookMeta& meta) const {
+void PluginHost::SyncAsset(uint32_t key) {
+  AssetHot& h = hot_assets_[key];
+  const std::vector<uint32_t>& subs = assets_[key]->subscribers;
+  // The inline copy always mirrors the first entries, so a dispatch that took
+  // its count before a spill still reads current values.
+  const size_t n = std::min<size_t>(subs.size(), kInlineSubscribers);
+  std::copy_n(subs.begin(), n, h.subscribers);
+  h.count = subs.size() <= kInlineSubscribers ? static_cast<uint32_t>(subs.size()) : kSpilled;
+}
+
+inline ph_book_view PluginHost::MakeView(const AssetHot& a, const OrderBook& book, const BookMeta& meta) {
   ph_book_view v{};
   v.struct_size = sizeof(ph_book_view);
   v.flags = meta.stale ? PH_BOOK_FLAG_STALE : 0u;
-  v.asset = {a.key.market.c_str(), a.key.asset_id.c_str()};
+  v.asset = {a.market, a.asset_id};
+  v.market_len = a.market_len;
+  v.asset_id_len = a.asset_id_len;
   v.seq = meta.seq;
   v.resync_count = meta.resync_count;
   v.ts_ms = meta.ts_ms;
@@ -999,17 +1056,57 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
   if (--dispatch_depth_ == 0) Compact();
 }
 
+// Invoke's work for on_book, reading only the plugin's SlotHot (hot_slots_
+// does not grow during a dispatch: plugins are loaded between events).
+inline void PluginHost::CallOnBook(uint32_t slot_index, const ph_book_view& view) {
+  SlotHot& h = hot_slots_[slot_index];
+  const auto on_book = h.on_book;
+  if (on_book == nullptr) return;  // inactive, failed, or no on_book
+  ph_result rc = PH_OK;
+  try {
+    CallScope scope(h.slot);
+    rc = on_book(h.plugin, &view);
+  } catch (...) {
+    FailThrown(*h.slot, "on_book");
+    return;
+  }
+  ++h.callbacks;
+  if (rc != PH_OK || h.pending_failure) [[unlikely]] FinishCall(*h.slot, "on_book", rc);
+}
+
 void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookMeta& meta) {
   if (!HasSubscribers(asset)) return;
-  const ph_book_view view = MakeView(*assets_[asset], book, meta);
-  current_event_ns_ = meta.event_ns;
   // One view for every subscriber: it is const in the ABI (a plugin that casts
   // the const away and writes to it breaks the contract, like any other wild
   // write), and a copy per plugin was a third of the dispatch cost.
-  ForEachSubscriber(asset, [&](Slot& s) {
-    if (s.fns.on_book == nullptr) return;
-    Invoke(s, "on_book", [&] { return s.fns.on_book(s.plugin, &view); });
-  });
+  const ph_book_view view = MakeView(hot_assets_[asset], book, meta);
+  current_event_ns_ = meta.event_ns;
+  ++dispatch_depth_;
+  // Plugins subscribing during this dispatch start with the next event: the
+  // count is taken once. Entries are re-read (by index: a subscription made
+  // meanwhile may grow hot_assets_) so an unsubscription takes effect at once.
+  const uint32_t n = hot_assets_[asset].count;
+  if (n != kSpilled) [[likely]] {
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t index = hot_assets_[asset].subscribers[i];
+      if (index != kNoSlot) CallOnBook(index, view);
+    }
+  } else {
+    const size_t spilled = assets_[asset]->subscribers.size();
+    for (size_t i = 0; i < spilled; ++i) {
+      const uint32_t index = assets_[asset]->subscribers[i];
+      if (index != kNoSlot) CallOnBook(index, view);
+    }
+  }
+  // Then every plugin subscribed to all assets, unless it was just called by name.
+  const size_t w = wildcard_subscribers_.size();
+  for (size_t i = 0; i < w; ++i) {
+    const uint32_t index = wildcard_subscribers_[i];
+    if (index == kNoSlot) continue;
+    const Slot& s = *hot_slots_[index].slot;
+    if (s.subscriptions.empty() || !s.Subscribed(asset)) CallOnBook(index, view);
+  }
+  if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
   current_event_ns_ = 0;
 }
 
@@ -1173,7 +1270,7 @@ std::vector<PluginInfo> PluginHost::ListPlugins() const {
     info.failure = s.failure;
     info.subscriptions = s.subscriptions.size() + (s.wildcard ? 1 : 0);
     info.plans_submitted = s.plans_submitted;
-    info.callbacks = s.callbacks;
+    info.callbacks = hot_slots_[s.index].callbacks;
     out.push_back(std::move(info));
   }
   return out;

@@ -254,7 +254,7 @@ class PluginHost {
   // True when at least one plugin wants this asset's events: one that
   // subscribed to it, or one with the wildcard subscription (see WantsAllAssets).
   bool HasSubscribers(uint32_t asset) const {
-    return asset < assets_.size() && (assets_[asset]->live > 0 || wildcard_live_ > 0);
+    return asset < hot_assets_.size() && (hot_assets_[asset].live > 0 || wildcard_live_ > 0);
   }
   // Every asset at least one plugin subscribes to by name, in key order. The
   // wildcard subscription is not listed here: check WantsAllAssets().
@@ -304,7 +304,30 @@ class PluginHost {
   struct AssetEntry {
     AssetKey key;
     std::vector<uint32_t> subscribers;  // slot indexes, subscription order; kNoSlot = removed
-    uint32_t live = 0;
+  };
+  // What DispatchBook reads, kept apart from AssetEntry and Slot: one book
+  // update touches one cache line of its asset and a small array of slots.
+  // The pointer chases through AssetEntry, its subscriber vector and Slot were
+  // most of the dispatch cost (docs/performance.md). Derived data: SyncAsset
+  // and SyncSlot rebuild them whenever subscriptions or plugin states change.
+  static constexpr uint32_t kInlineSubscribers = 8;
+  static constexpr uint32_t kSpilled = 0xFFFFFFFFu;  // AssetHot::count: read AssetEntry::subscribers
+  struct alignas(64) AssetHot {
+    const char* market = nullptr;    // AssetEntry::key strings (the entry never moves)
+    const char* asset_id = nullptr;
+    uint32_t market_len = 0;
+    uint32_t asset_id_len = 0;
+    uint32_t live = 0;               // named subscribers still subscribed
+    uint32_t count = 0;              // entries of AssetEntry::subscribers, or kSpilled when more than fit
+    uint32_t subscribers[kInlineSubscribers] = {};  // the first kInlineSubscribers of them
+  };
+  static_assert(sizeof(AssetHot) == 64, "one cache line per asset");
+  struct SlotHot {
+    decltype(ph_plugin::on_book) on_book = nullptr;  // null unless the plugin is active and has on_book
+    const ph_plugin* plugin = nullptr;
+    Slot* slot = nullptr;
+    uint64_t callbacks = 0;        // calls into the plugin, any callback
+    bool pending_failure = false;  // Slot::pending_failure is set
   };
   struct PlanRecord {
     uint32_t slot = 0;
@@ -326,9 +349,15 @@ class PluginHost {
   void ForEachSubscriber(uint32_t asset, Fn&& fn);
   void Compact();
   bool Active(const Slot& slot) const;
+  void SetState(Slot& slot, PluginState state);
+  void SyncSlot(const Slot& slot);
+  void SyncAsset(uint32_t key);
+  void CallOnBook(uint32_t slot_index, const ph_book_view& view);
+  bool FailThrown(Slot& slot, const char* what);
+  bool FinishCall(Slot& slot, const char* what, ph_result rc);
   void Log(PluginLogLevel level, std::string_view plugin, std::string_view message, bool from_plugin = false) const;
   int64_t Now() const;
-  ph_book_view MakeView(const AssetEntry& asset, const OrderBook& book, const BookMeta& meta) const;
+  static ph_book_view MakeView(const AssetHot& asset, const OrderBook& book, const BookMeta& meta);
   bool NameTaken(std::string_view name) const;
 
   PluginHostOptions options_;
@@ -336,6 +365,8 @@ class PluginHost {
   std::map<std::string, const void*, std::less<>> extensions_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<std::unique_ptr<AssetEntry>> assets_;
+  std::vector<AssetHot> hot_assets_;  // by asset key
+  std::vector<SlotHot> hot_slots_;    // by slot index
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }

@@ -189,7 +189,7 @@ TEST_CASE("entry checks name both ABI versions and accept a newer minor") {
   ph_plugin_descriptor d{sizeof(d), 0, "x", "X", "1", nullptr, nullptr};
   ph_plugin_entry e{sizeof(e), {2, 0, 0}, &d, &FakeCreate};
   CHECK(CheckPluginEntry(&e, "x").rfind(
-            "plugin 'x' (ABI 2.0.0) is not compatible with this host (ABI 1.0.0)", 0) == 0);
+            "plugin 'x' (ABI 2.0.0) is not compatible with this host (ABI 1.1.0)", 0) == 0);
   e.abi_version = {0, 9, 0};
   CHECK(CheckPluginEntry(&e, "x").find("(ABI 0.9.0) is not compatible") != std::string::npos);
   e.abi_version = {1, 7, 3};
@@ -295,10 +295,10 @@ TEST_CASE("the lifecycle runs create then init then activate then callbacks then
     CHECK(info.display_name == "Fake plugin");
     CHECK(info.version == "1.2.3");
     CHECK(info.vendor == "tests");
-    CHECK(info.abi_version == "1.0.0");
+    CHECK(info.abi_version == "1.1.0");
     CHECK(info.path == "(built-in)");
     CHECK(info.subscriptions == 1);
-    CHECK(logs.Has("plugin 'alpha' loaded: Fake plugin 1.2.3 (id fake, ABI 1.0.0)"));
+    CHECK(logs.Has("plugin 'alpha' loaded: Fake plugin 1.2.3 (id fake, ABI 1.1.0)"));
   }
   CHECK(f.calls == std::vector<std::string>{"create", "init", "activate", "on_book", "deactivate", "activate",
                                             "deactivate", "destroy"});
@@ -430,6 +430,8 @@ TEST_CASE("books reach subscribers only as zero-copy views with their meta-data"
   CHECK((seen.flags & PH_BOOK_FLAG_STALE) != 0);
   CHECK(seen.reserved0 == 0);
   CHECK(seen.reserved1 == 0);
+  CHECK(seen.market_len == 1);    // ABI 1.1
+  CHECK(seen.asset_id_len == 3);
 
   OrderBook empty;
   host.DispatchBook(yes, empty, {});
@@ -787,9 +789,9 @@ TEST_CASE("a failing init or activate or a NULL create leaves the plugin failed 
                                         }};
   r = host.LoadEntry("v2", &v2_entry);
   CHECK_FALSE(r.ok);
-  CHECK(r.error.find("plugin 'v2' (ABI 2.1.0) is not compatible with this host (ABI 1.0.0)") == 0);
+  CHECK(r.error.find("plugin 'v2' (ABI 2.1.0) is not compatible with this host (ABI 1.1.0)") == 0);
   CHECK(host.ListPlugins()[3].abi_version == "2.1.0");
-  CHECK(logs.Has("plugin 'v2' (ABI 2.1.0) is not compatible with this host (ABI 1.0.0)"));
+  CHECK(logs.Has("plugin 'v2' (ABI 2.1.0) is not compatible with this host (ABI 1.1.0)"));
 }
 
 TEST_CASE("strategy-thread services refuse calls from outside a callback") {

@@ -39,6 +39,11 @@ typedef struct ph_book_view {
   const ph_level* asks;  /* best (lowest) first; NULL when ask_count is 0 */
   uint32_t ask_count;
   uint32_t reserved1;
+  /* Since ABI 1.1: strlen(asset.market) and strlen(asset.asset_id), so a plugin
+   * need not measure the ids on every update. Present when struct_size covers
+   * them (a 1.0 host passes a shorter view: measure the strings yourself). */
+  uint32_t market_len;
+  uint32_t asset_id_len;
 } ph_book_view;
 
 /* A trade printed on the venue (last_trade_price) for a subscribed asset. */

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define POLYHOST_ABI_VERSION_MAJOR 1
-#define POLYHOST_ABI_VERSION_MINOR 0
+#define POLYHOST_ABI_VERSION_MINOR 1
 #define POLYHOST_ABI_VERSION_PATCH 0
 
 /* Frozen forever: three uint32_t, 12 bytes, no padding. */

@@ -6,6 +6,7 @@
 // at submit time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -90,17 +91,23 @@ struct BookView {
   bool empty() const noexcept { return bids.empty() && asks.empty(); }
 
   static BookView From(const ph_book_view& v) noexcept {
-    BookView b;
-    b.asset = {detail::Str(v.asset.market), detail::Str(v.asset.asset_id)};
-    if (v.bids != nullptr) b.bids = std::span<const Level>(v.bids, v.bid_count);
-    if (v.asks != nullptr) b.asks = std::span<const Level>(v.asks, v.ask_count);
-    b.seq = v.seq;
-    b.resync_count = v.resync_count;
-    b.ts_ms = v.ts_ms;
-    b.tick_size = v.tick_size;
-    b.stale = (v.flags & PH_BOOK_FLAG_STALE) != 0;
-    b.raw = &v;
-    return b;
+    // Built in one expression: default-constructing then assigning made the
+    // compiler clear the whole struct first (a `rep stos` on every update).
+    // ABI 1.1 hosts pass the id lengths: no strlen per update.
+    constexpr uint32_t kLengthsEnd = offsetof(ph_book_view, asset_id_len) + sizeof(v.asset_id_len);
+    const bool lengths = v.struct_size >= kLengthsEnd && v.market_len != 0 && v.asset_id_len != 0;
+    return BookView{
+        lengths ? AssetRef{std::string_view(v.asset.market, v.market_len),
+                           std::string_view(v.asset.asset_id, v.asset_id_len)}
+                : AssetRef{detail::Str(v.asset.market), detail::Str(v.asset.asset_id)},
+        v.bids != nullptr ? std::span<const Level>(v.bids, v.bid_count) : std::span<const Level>(),
+        v.asks != nullptr ? std::span<const Level>(v.asks, v.ask_count) : std::span<const Level>(),
+        v.seq,
+        v.resync_count,
+        v.ts_ms,
+        v.tick_size,
+        (v.flags & PH_BOOK_FLAG_STALE) != 0,
+        &v};
   }
 };
 
