@@ -38,6 +38,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <compare>
 #include <cstdlib>
@@ -1009,13 +1010,26 @@ class Quoter {
     }
     if (size < min_size) return 0;
     // Exposure: monotone in size, so search the largest number of lots that fits.
+    // The new order changes only its token's group, so the sums are taken once
+    // and each candidate size re-evaluates that one group.
+    const std::string& market = tokens_[token].market;
+    const std::vector<OutcomeLoss>& loss = GroupLosses(include, extra);
+    int64_t m0 = 0, t0 = 0;
+    for (uint32_t g = 0; g < groups_.size(); ++g) {
+      if (!groups_[g].live) continue;
+      t0 += WorstLoss(loss[g]);
+      if (InMarket(g, market)) m0 += WorstLoss(loss[g]);
+    }
+    const uint32_t g = tokens_[token].group;
+    const bool counted = groups_[g].live && InMarket(g, market);
+    const OutcomeLoss before = loss[g];
     auto fits = [&](int64_t s) {
-      std::vector<Virtual> with = extra;
-      with.push_back({token, side, price, s});
-      const std::string& market = tokens_[token].market;
-      const int64_t m0 = MarketExposureOf(market, include, extra);
-      const int64_t m1 = MarketExposureOf(market, include, with);
-      const int64_t t0 = TotalExposureOf(include, extra);
+      int64_t m1 = m0;
+      if (counted) {
+        OutcomeLoss after = before;
+        AddOrderLoss(groups_[g], token, side, price, s, after);
+        m1 += WorstLoss(after) - WorstLoss(before);
+      }
       const int64_t t1 = t0 - m0 + m1;
       const bool market_ok = m1 <= p_.max_market_exposure || m1 <= m0;
       const bool total_ok = t1 <= p_.max_total_exposure || t1 <= t0;
@@ -1107,50 +1121,74 @@ class Quoter {
 
   int64_t UnitFee(int64_t price) const { return FeeMicros(price, kOne, p_.fee_rate_bps); }
 
-  // Worst-case loss of group g at resolution: max over its outcomes of what was
-  // paid minus what pays out, counting each open order when it makes things worse.
+  // Worst-case loss of a group at resolution: max over its outcomes of what was
+  // paid minus what pays out, counting each open order when it makes things
+  // worse. Kept per outcome (outcome 0: a pays and b does not; 1: b pays, or a
+  // does not) so an order can be added to it later.
+  using OutcomeLoss = std::array<int64_t, 2>;
+  static int64_t WorstLoss(const OutcomeLoss& l) { return std::max<int64_t>({0, l[0], l[1]}); }
+
+  // What one order of token t adds to group grp's loss per outcome.
+  void AddOrderLoss(const Group& grp, TokenId t, Side side, int64_t price, int64_t rem, OutcomeLoss& loss) const {
+    if (rem <= 0 || (t != grp.a && t != grp.b)) return;
+    for (int o = 0; o < 2; ++o) {
+      const bool wins = o == 0 ? t == grp.a : t == grp.b;
+      int64_t c = 0;
+      if (side == Side::kBuy) {
+        c = MulCeil(price, rem) + FeeMicros(price, rem, p_.fee_rate_bps) - (wins ? rem : 0);
+      } else {
+        c = (wins ? rem : 0) - MulFloor(price, rem);
+      }
+      if (c > 0) loss[static_cast<size_t>(o)] += c;
+    }
+  }
+
+  // Every group's loss per outcome, in one pass over the orders (a live
+  // group's tokens are exactly those whose Token::group it is). Asking each
+  // group separately walked every order once per group, per candidate size:
+  // most of a dutchbook+spread run's time.
   template <class Include>
-  int64_t GroupLoss(uint32_t g, Include&& include, const std::vector<Virtual>& extra) const {
-    const Group& grp = groups_[g];
-    int64_t loss[2] = {0, 0};  // outcome 0: a pays (and b does not); 1: b pays (or a does not)
-    auto wins = [&](TokenId t, int o) { return o == 0 ? t == grp.a : t == grp.b; };
-    for (TokenId t : {grp.a, grp.b}) {
-      if (t == kNoToken) continue;
-      const Token& tok = tokens_[t];
-      for (int o = 0; o < 2; ++o) loss[o] += tok.net_cost - (wins(t, o) ? tok.position : 0);
+  const std::vector<OutcomeLoss>& GroupLosses(Include&& include, const std::vector<Virtual>& extra) const {
+    std::vector<OutcomeLoss>& loss = group_loss_scratch_;
+    loss.assign(groups_.size(), OutcomeLoss{0, 0});
+    for (uint32_t g = 0; g < groups_.size(); ++g) {
+      const Group& grp = groups_[g];
+      if (!grp.live) continue;
+      for (TokenId t : {grp.a, grp.b}) {
+        if (t == kNoToken) continue;
+        const Token& tok = tokens_[t];
+        loss[g][0] += tok.net_cost - (t == grp.a ? tok.position : 0);
+        loss[g][1] += tok.net_cost - (t == grp.b ? tok.position : 0);
+      }
     }
     auto add = [&](TokenId t, Side side, int64_t price, int64_t rem) {
-      if (rem <= 0 || (t != grp.a && t != grp.b)) return;
-      for (int o = 0; o < 2; ++o) {
-        int64_t c = 0;
-        if (side == Side::kBuy) {
-          c = MulCeil(price, rem) + FeeMicros(price, rem, p_.fee_rate_bps) - (wins(t, o) ? rem : 0);
-        } else {
-          c = (wins(t, o) ? rem : 0) - MulFloor(price, rem);
-        }
-        if (c > 0) loss[o] += c;
-      }
+      const uint32_t g = tokens_[t].group;
+      if (groups_[g].live) AddOrderLoss(groups_[g], t, side, price, rem, loss[g]);
     };
     for (const auto& [id, o] : orders_) {
       if (include(o)) add(o.token, o.side, o.price, o.remaining());
     }
     for (const Virtual& v : extra) add(v.token, v.side, v.price, v.remaining);
-    return std::max<int64_t>({0, loss[0], loss[1]});
+    return loss;
   }
+
+  bool InMarket(uint32_t g, std::string_view market) const { return tokens_[groups_[g].a].market == market; }
 
   template <class Include>
   int64_t MarketExposureOf(std::string_view market, Include&& include, const std::vector<Virtual>& extra) const {
+    const std::vector<OutcomeLoss>& loss = GroupLosses(include, extra);
     int64_t sum = 0;
     for (uint32_t g = 0; g < groups_.size(); ++g) {
-      if (groups_[g].live && tokens_[groups_[g].a].market == market) sum += GroupLoss(g, include, extra);
+      if (groups_[g].live && InMarket(g, market)) sum += WorstLoss(loss[g]);
     }
     return sum;
   }
   template <class Include>
   int64_t TotalExposureOf(Include&& include, const std::vector<Virtual>& extra) const {
+    const std::vector<OutcomeLoss>& loss = GroupLosses(include, extra);
     int64_t sum = 0;
     for (uint32_t g = 0; g < groups_.size(); ++g) {
-      if (groups_[g].live) sum += GroupLoss(g, include, extra);
+      if (groups_[g].live) sum += WorstLoss(loss[g]);
     }
     return sum;
   }
@@ -1264,6 +1302,7 @@ class Quoter {
   std::vector<Token> tokens_;
   std::unordered_map<std::string, TokenId> token_index_;
   std::vector<Group> groups_;
+  mutable std::vector<OutcomeLoss> group_loss_scratch_;  // GroupLosses' result, reused
   std::vector<Instrument> instruments_;
   std::map<uint64_t, Order> orders_;  // by local id: placement order, deterministic
   std::unordered_map<uint64_t, uint64_t> by_plan_;
