@@ -360,6 +360,7 @@ class Quoter {
   struct Token {
     std::string market;
     std::string asset_id;
+    uint32_t market_id = 0;  // index of `market` in markets_: compared instead of the string
     uint32_t group = 0;
     Top top;
     int64_t last_trade = 0;
@@ -389,23 +390,30 @@ class Quoter {
 
   // ---- universe ----
   TokenId AddToken(std::string_view market, std::string_view asset_id) {
-    std::string key = Key(market, asset_id);
-    auto it = token_index_.find(key);
-    if (it != token_index_.end()) return it->second;
+    if (std::optional<TokenId> known = FindToken(market, asset_id)) return *known;
     const TokenId id = static_cast<TokenId>(tokens_.size());
     Token t;
     t.market = std::string(market);
     t.asset_id = std::string(asset_id);
+    auto m = markets_.find(market);
+    if (m == markets_.end()) m = markets_.emplace(std::string(market), static_cast<uint32_t>(markets_.size())).first;
+    t.market_id = m->second;
     t.group = static_cast<uint32_t>(groups_.size());
     tokens_.push_back(std::move(t));
     groups_.push_back(Group{id, kNoToken, true});
-    token_index_.emplace(std::move(key), id);
+    auto ids = tokens_by_asset_.find(asset_id);
+    if (ids == tokens_by_asset_.end()) ids = tokens_by_asset_.emplace(std::string(asset_id), std::vector<TokenId>{}).first;
+    ids->second.push_back(id);
     return id;
   }
   std::optional<TokenId> FindToken(std::string_view market, std::string_view asset_id) const {
-    auto it = token_index_.find(Key(market, asset_id));
-    if (it == token_index_.end()) return std::nullopt;
-    return it->second;
+    // Looked up on every book update: by asset id without building a key string.
+    auto it = tokens_by_asset_.find(asset_id);
+    if (it == tokens_by_asset_.end()) return std::nullopt;
+    for (TokenId id : it->second) {
+      if (tokens_[id].market == market) return id;
+    }
+    return std::nullopt;
   }
   uint32_t AddInstrument(TokenId token) {
     for (uint32_t i = 0; i < instruments_.size(); ++i) {
@@ -1012,7 +1020,7 @@ class Quoter {
     // Exposure: monotone in size, so search the largest number of lots that fits.
     // The new order changes only its token's group, so the sums are taken once
     // and each candidate size re-evaluates that one group.
-    const std::string& market = tokens_[token].market;
+    const uint32_t market = tokens_[token].market_id;
     const std::vector<OutcomeLoss>& loss = GroupLosses(include, extra);
     int64_t m0 = 0, t0 = 0;
     for (uint32_t g = 0; g < groups_.size(); ++g) {
@@ -1066,12 +1074,6 @@ class Quoter {
     bool live = true;
   };
 
-  static std::string Key(std::string_view market, std::string_view asset_id) {
-    std::string k(market);
-    k += '\x1f';
-    k += asset_id;
-    return k;
-  }
 
   Order* ByPlan(uint64_t plan_id) {
     auto it = by_plan_.find(plan_id);
@@ -1172,14 +1174,16 @@ class Quoter {
     return loss;
   }
 
-  bool InMarket(uint32_t g, std::string_view market) const { return tokens_[groups_[g].a].market == market; }
+  bool InMarket(uint32_t g, uint32_t market_id) const { return tokens_[groups_[g].a].market_id == market_id; }
 
   template <class Include>
   int64_t MarketExposureOf(std::string_view market, Include&& include, const std::vector<Virtual>& extra) const {
+    auto m = markets_.find(market);
+    if (m == markets_.end()) return 0;
     const std::vector<OutcomeLoss>& loss = GroupLosses(include, extra);
     int64_t sum = 0;
     for (uint32_t g = 0; g < groups_.size(); ++g) {
-      if (groups_[g].live && InMarket(g, market)) sum += WorstLoss(loss[g]);
+      if (groups_[g].live && InMarket(g, m->second)) sum += WorstLoss(loss[g]);
     }
     return sum;
   }
@@ -1300,7 +1304,13 @@ class Quoter {
 
   Params p_;
   std::vector<Token> tokens_;
-  std::unordered_map<std::string, TokenId> token_index_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+  };
+  using StringMap = std::unordered_map<std::string, std::vector<TokenId>, StringHash, std::equal_to<>>;
+  StringMap tokens_by_asset_;  // asset id -> tokens with that id (normally one)
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> markets_;  // market -> Token::market_id
   std::vector<Group> groups_;
   mutable std::vector<OutcomeLoss> group_loss_scratch_;  // GroupLosses' result, reused
   std::vector<Instrument> instruments_;
