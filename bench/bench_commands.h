@@ -36,6 +36,10 @@ int RunDispatch(const Args& args);
 // latency table (book event -> plan, and DispatchBook to it).
 int RunPlanLatency(const Args& args);
 
+// `pg-ingest`: event rows/s into PostgreSQL via the store's COPY writer and via
+// one INSERT per row (--db postgresql://..., --variant copy|rows).
+int RunPgIngest(const Args& args);
+
 // Rows of the latency table for OrderBook::ApplyLevel and FlatBook::ApplyLevel:
 // per call, and as per-update means of batches of `batch` updates.
 void PrintLevelLatencyRows(const BookOps& ops, int64_t clock_overhead_ns, int batch);

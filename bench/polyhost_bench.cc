@@ -565,7 +565,9 @@ int Usage() {
                "       86400000 as config/default.toml; 0 disables)\n"
                "       [--variant no-fk|no-unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
                "       [--plugin PATH] [--catalog CATALOG.json]  (plan-latency: the plugin to feed)\n"
-               "commands: parse engine replay-sqlite sqlite-raw latency memory books dispatch plan-latency\n");
+               "       [--db postgresql://...] [--variant copy|rows]  (pg-ingest: COPY vs row inserts)\n"
+               "commands: parse engine replay-sqlite sqlite-raw latency memory books dispatch plan-latency\n"
+               "          pg-ingest\n");
   return 2;
 }
 
@@ -594,7 +596,7 @@ int main(int argc, char** argv) {
       } else if (a == "--variant") {
         args.variant = value();
         if (args.variant != "no-fk" && args.variant != "no-unique" && args.variant != "outcome-index" &&
-            args.variant != "bare") {
+            args.variant != "bare" && args.variant != "copy" && args.variant != "rows") {
           return Usage();
         }
       } else if (a == "--db") {
@@ -626,6 +628,7 @@ int main(int argc, char** argv) {
     if (args.command == "books") return RunBooks(args);
     if (args.command == "dispatch") return RunDispatch(args);
     if (args.command == "plan-latency") return RunPlanLatency(args);
+    if (args.command == "pg-ingest") return RunPgIngest(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "polyhost_bench %s: %s\n", args.command.c_str(), e.what());
     return 1;

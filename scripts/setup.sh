@@ -9,7 +9,7 @@ PACKAGES=(
   libtomlplusplus-dev libsoci-dev libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev prometheus-cpp-dev catch2 libssl-dev libcli11-dev
   libsecp256k1-dev libcrypto++-dev libsimdjson-dev
-  postgresql python3-websockets
+  postgresql python3-websockets prometheus
 )
 
 missing=()

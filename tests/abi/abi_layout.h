@@ -224,6 +224,22 @@ PH_OFF(ph_control_ext, get_status, 8);
 PH_OFF(ph_control_ext, request_pause, 16);
 PH_OFF(ph_control_ext, request_resume, 24);
 PH_END(ph_control_ext, request_cancel_all, 40);
+/* 1.1 tail of ph_control_ext */
+PH_OFF(ph_control_ext, query, 40);
+PH_OFF(ph_control_ext, request_pause_plugin, 48);
+PH_OFF(ph_control_ext, request_resume_plugin, 56);
+PH_ASSERT(sizeof(ph_control_ext) >= 64, "ph_control_ext 1.1 part");
+/* polyhost.http/1 (new in 1.1) */
+PH_OFF(ph_http_header, name, 0);
+PH_END(ph_http_header, value, 16);
+PH_OFF(ph_http_response, struct_size, 0);
+PH_OFF(ph_http_response, status, 4);
+PH_OFF(ph_http_response, body, 8);
+PH_OFF(ph_http_response, body_len, 16);
+PH_END(ph_http_response, error, 32);
+PH_OFF(ph_http_ext, struct_size, 0);
+PH_OFF(ph_http_ext, request, 8);
+PH_END(ph_http_ext, release, 24);
 
 PH_OFF(ph_market_info, struct_size, 0);
 PH_OFF(ph_market_info, flags, 4);

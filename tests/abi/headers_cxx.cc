@@ -11,6 +11,7 @@
 #include "polyhost/abi/entry.h"
 #include "polyhost/abi/control.h"
 #include "polyhost/abi/markets.h"
+#include "polyhost/abi/http.h"
 #include "polyhost/abi/polyhost.h"
 
 #include "abi_layout.h"

@@ -1,12 +1,14 @@
 #include "cli/cli.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "cli/command.h"
+#include "config/config_schema.h"
+#include "obs/logging.h"
 
 namespace polyhost {
 
@@ -16,14 +18,62 @@ void AddCommonFlags(CLI::App* cmd, CommonFlags* flags, bool with_db) {
     cmd->add_option("--db-url", flags->db_url,
                     "database URL (sqlite:///./x.db, sqlite:////abs/x.db, sqlite:///:memory:, postgresql://...)");
   }
-  cmd->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
+  cmd->add_option("--log-level", flags->log_level,
+                  "trace|debug|info|warn|error|critical|off, optionally with per-module levels: info,store=debug");
+  cmd->add_option("--log-format", flags->log_format, "text|json (json: one object per line on stderr)");
 }
+
+namespace {
+
+// Every secret the process may hold, for the log formatter to mask: the config
+// keys marked secret, the CLOB API credentials (read from the environment by
+// the relayer) and a database password.
+std::vector<std::string> SecretValues(Config config) {
+  std::vector<std::string> out;
+  for (const ConfigKeySpec& spec : ConfigSchema()) {
+    if (!spec.secret) continue;
+    ConfigFieldRef ref = spec.field(config);
+    if (auto* s = std::get_if<std::string*>(&ref)) out.push_back(**s);
+  }
+  for (const char* name : {"POLYHOST_CLOB_API_KEY", "POLYHOST_CLOB_API_SECRET", "POLYHOST_CLOB_API_PASSPHRASE"}) {
+    if (const char* v = std::getenv(name); v != nullptr && v[0] != '\0') out.emplace_back(v);
+  }
+  try {
+    const DbUrl url = ParseDbUrl(config.db.url);
+    if (!url.password.empty()) out.push_back(url.password);
+  } catch (const std::invalid_argument&) {
+  }
+  return out;
+}
+
+// --log-level "info,store=debug": the plain level goes to log.level, module=level
+// entries to log.modules.
+void AddLogLevelOverrides(const std::string& flag, ConfigLoadOptions* options) {
+  std::string modules;
+  size_t start = 0;
+  while (start <= flag.size()) {
+    const size_t comma = flag.find(',', start);
+    const std::string item = flag.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.find('=') != std::string::npos) {
+      if (std::string why = obs::CheckModuleLevel(item); !why.empty()) throw UsageError("--log-level: " + why);
+      modules += (modules.empty() ? "" : ",") + item;
+    } else if (!item.empty()) {
+      options->overrides.emplace_back("log.level", item);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (!modules.empty()) options->overrides.emplace_back("log.modules", modules);
+}
+
+}  // namespace
 
 LoadedConfig LoadConfigFor(const CommonFlags& flags) {
   ConfigLoadOptions options;
   options.config_file = flags.config_file;
   if (!flags.db_url.empty()) options.overrides.emplace_back("db.url", flags.db_url);
-  if (!flags.log_level.empty()) options.overrides.emplace_back("log.level", flags.log_level);
+  if (!flags.log_level.empty()) AddLogLevelOverrides(flags.log_level, &options);
+  if (!flags.log_format.empty()) options.overrides.emplace_back("log.format", flags.log_format);
   LoadedConfig loaded;
   try {
     loaded = LoadConfig(options);
@@ -34,7 +84,20 @@ LoadedConfig LoadConfigFor(const CommonFlags& flags) {
     if (all_flags) throw UsageError(e.what());
     throw;
   }
-  spdlog::set_level(spdlog::level::from_str(loaded.config.log.level));
+  obs::LogSettings log;
+  log.level = loaded.config.log.level;
+  log.format = loaded.config.log.format;
+  log.modules = loaded.config.log.modules;
+  log.secrets = SecretValues(loaded.config);
+  try {
+    obs::ConfigureLogging(log);
+  } catch (const std::invalid_argument& e) {
+    // Level and format were checked by the schema; a bad module entry names its layer.
+    auto it = loaded.source_of.find("log.modules");
+    const std::string layer = it == loaded.source_of.end() ? "config" : it->second;
+    if (layer == "command line") throw UsageError(std::string("--log-level: ") + e.what());
+    throw ConfigError({layer + ": " + e.what()});
+  }
   for (const std::string& w : loaded.warnings) spdlog::warn("{}", w);
   return loaded;
 }
@@ -71,8 +134,7 @@ std::string FormatTimestampMs(int64_t ts_ms) {
 }
 
 int RunCli(int argc, char** argv) {
-  spdlog::set_default_logger(spdlog::stderr_color_st("polyhost"));
-  spdlog::set_pattern("%^%l%$: %v");
+  obs::InitLogging();
 
   CLI::App app{"polyhost: a trading host for Polymarket (replay, books, storage, strategies)", "polyhost"};
   app.require_subcommand(1);
@@ -86,6 +148,11 @@ int RunCli(int argc, char** argv) {
   AddRunCommands(app, registry);
   AddReportCommand(app, registry);
   AddRelayerCommands(app, registry);
+  AddDbCommands(app, registry);
+  AddMetricsCommands(app, registry);
+  AddLiveCommands(app, registry);
+  AddMarketsCommands(app, registry);
+  AddTgbotCommands(app, registry);
 
   try {
     app.parse(argc, argv);

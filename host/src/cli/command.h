@@ -25,7 +25,8 @@ class UsageError : public std::runtime_error {
 struct CommonFlags {
   std::string config_file;  // --config
   std::string db_url;       // --db-url (overrides [db] url)
-  std::string log_level;    // --log-level
+  std::string log_level;    // --log-level (LEVEL and/or module=LEVEL, comma-separated)
+  std::string log_format;   // --log-format
 };
 
 // Adds --config and --db-url (when with_db) to a subcommand.
@@ -58,5 +59,10 @@ void AddMaintenanceCommands(CLI::App& app, CommandRegistry& registry);
 void AddRunCommands(CLI::App& app, CommandRegistry& registry);
 void AddReportCommand(CLI::App& app, CommandRegistry& registry);
 void AddRelayerCommands(CLI::App& app, CommandRegistry& registry);
+void AddDbCommands(CLI::App& app, CommandRegistry& registry);  // migrate, db copy
+void AddMetricsCommands(CLI::App& app, CommandRegistry& registry);
+void AddLiveCommands(CLI::App& app, CommandRegistry& registry);  // ingest-ws
+void AddMarketsCommands(CLI::App& app, CommandRegistry& registry);  // refresh-markets, markets
+void AddTgbotCommands(CLI::App& app, CommandRegistry& registry);  // tgbot-run-local
 
 }  // namespace polyhost

@@ -7,6 +7,10 @@
 // key, passphrase and HMAC secret masked. Sends nothing. Notes (order hash,
 // amounts, warnings) go to stderr so stdout is the request alone. The order is
 // recorded in `orders` with status dry_run unless --no-db. See docs/relayer.md.
+//
+// Also: relayer-open-orders, relayer-cancel-all (sends only when dry_run = false),
+// relayer-approve-usdc and relayer-approve-outcome (explain and print the
+// approval transactions; never send them), and RealRelayerOptionsFromConfig.
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -16,7 +20,10 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "cli/relayer_options.h"
 #include "core/decimal.h"
+#include "core/json_text.h"
+#include "exec/clob_client.h"
 #include "signing/clob_auth.h"
 #include "signing/order_builder.h"
 
@@ -59,13 +66,11 @@ std::string HostOf(const std::string& url) {
   return std::string(u);
 }
 
-std::string EnvOr(const char* name, const std::string& fallback, bool* from_env) {
-  const char* v = std::getenv(name);
-  if (v != nullptr && *v != '\0') {
-    *from_env = true;
-    return v;
-  }
-  return fallback;
+// The first non-empty of a config value and an environment variable.
+std::string ConfigOrEnv(const std::string& value, const char* env) {
+  if (!value.empty()) return value;
+  const char* v = std::getenv(env);
+  return v != nullptr ? std::string(v) : std::string();
 }
 
 sg::SignatureType SignatureTypeFlag(const std::string& s, bool have_funder) {
@@ -121,12 +126,13 @@ int RunDryRun(DryRunFlags& f) {
   OPENSSL_cleanse(key_text.data(), key_text.size());
 
   // --- API credentials (L2) --------------------------------------------------------
-  bool have_key = false, have_secret = false, have_pass = false;
-  sg::ApiCredentials creds;
-  creds.api_key = EnvOr("POLYHOST_CLOB_API_KEY", "00000000-0000-0000-0000-000000000000", &have_key);
-  creds.secret = EnvOr("POLYHOST_CLOB_API_SECRET", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", &have_secret);
-  creds.passphrase = EnvOr("POLYHOST_CLOB_API_PASSPHRASE", "placeholder", &have_pass);
-  const bool placeholder_creds = !(have_key && have_secret && have_pass);
+  sg::ApiCredentials creds = RealRelayerOptionsFromConfig(config).clob.creds;
+  const bool placeholder_creds = creds.api_key.empty() || creds.secret.empty() || creds.passphrase.empty();
+  if (placeholder_creds) {
+    creds.api_key = "00000000-0000-0000-0000-000000000000";
+    creds.secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    creds.passphrase = "placeholder";
+  }
 
   // --- build and sign ---------------------------------------------------------------
   const auto now_ms = static_cast<uint64_t>(
@@ -182,8 +188,8 @@ int RunDryRun(DryRunFlags& f) {
             << "  POLY_API_KEY, POLY_PASSPHRASE and the \"owner\" field are masked; POLY_SIGNATURE is the HMAC of the"
                " unmasked body\n";
   if (placeholder_creds) {
-    std::cerr << "  note: POLYHOST_CLOB_API_KEY / _SECRET / _PASSPHRASE not all set: the L2 headers use placeholder "
-                 "credentials\n";
+    std::cerr << "  note: [relayer] api_key / api_secret / api_passphrase (or POLYHOST_CLOB_API_KEY / _SECRET / "
+                 "_PASSPHRASE) not all set: the L2 headers use placeholder credentials\n";
   }
 
   // --- record it in `orders` as a dry run (plan_id "dry-run:<order hash>") ---------------
@@ -224,6 +230,241 @@ int RunDryRun(DryRunFlags& f) {
   return 0;
 }
 
+
+// --- relayer-open-orders / relayer-cancel-all -------------------------------------
+
+struct VenueFlags {
+  CommonFlags common;
+  bool json = false;
+  std::string market, asset_id;
+  std::string private_key;
+};
+
+// The signer's address: the key from --private-key (warned) or [relayer] private_key.
+std::string SignerAddress(VenueFlags& f, const Config& config) {
+  std::string key_text;
+  if (!f.private_key.empty()) {
+    std::cerr << "warning: --private-key puts the key in your shell history and the process list; "
+                 "prefer secrets.local.toml (chmod 600) or POLYHOST_RELAYER_PRIVATE_KEY\n";
+    key_text = f.private_key;
+    OPENSSL_cleanse(f.private_key.data(), f.private_key.size());
+    f.private_key.clear();
+  } else {
+    key_text = config.relayer.private_key;
+  }
+  if (key_text.empty()) {
+    throw UsageError("no signing key (its address authenticates the request): set [relayer] private_key in "
+                     "secrets.local.toml or POLYHOST_RELAYER_PRIVATE_KEY");
+  }
+  std::string address;
+  try {
+    address = sg::ChecksumAddress(sg::PrivateKey::FromHex(key_text).address());
+  } catch (const sg::SigningError& e) {
+    OPENSSL_cleanse(key_text.data(), key_text.size());
+    throw UsageError(std::string("private key: ") + e.what());
+  }
+  OPENSSL_cleanse(key_text.data(), key_text.size());
+  return address;
+}
+
+ClobClient VenueClient(VenueFlags& f, const Config& config) {
+  RealRelayerOptions o = RealRelayerOptionsFromConfig(config);
+  const sg::ApiCredentials& c = o.clob.creds;
+  if (c.api_key.empty() || c.secret.empty() || c.passphrase.empty()) {
+    throw UsageError("CLOB API credentials missing: set [relayer] api_key, api_secret and api_passphrase in "
+                     "secrets.local.toml (or POLYHOST_RELAYER_API_KEY / _API_SECRET / _API_PASSPHRASE)");
+  }
+  o.clob.address = SignerAddress(f, config);
+  try {
+    o.clob.rate_limits = ParseRateLimits(o.rate_limits, o.clob.rate_limits);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("[relayer] rate_limits: ") + e.what());
+  }
+  return ClobClient(o.clob);
+}
+
+int RunOpenOrders(VenueFlags& f) {
+  LoadedConfig loaded = LoadConfigFor(f.common);
+  ClobClient client = VenueClient(f, loaded.config);
+  std::vector<OpenOrder> orders = client.GetOpenOrders(f.market, f.asset_id);
+  if (f.json) {
+    std::string out = "[";
+    for (size_t i = 0; i < orders.size(); ++i) {
+      const OpenOrder& o = orders[i];
+      if (i > 0) out += ',';
+      out += "{\"id\":" + JsonQuoted(o.id) + ",\"market\":" + JsonQuoted(o.market) + ",\"asset_id\":" +
+             JsonQuoted(o.asset_id) + ",\"side\":" + JsonQuoted(o.side) + ",\"price\":" + JsonQuoted(o.price) +
+             ",\"original_size\":" + JsonQuoted(o.original_size) + ",\"size_matched\":" + JsonQuoted(o.size_matched) +
+             ",\"status\":" + JsonQuoted(o.status) + "}";
+    }
+    std::cout << out << "]\n";
+    return 0;
+  }
+  std::cout << orders.size() << " open order(s) at " << client.options().base_url << "\n";
+  for (const OpenOrder& o : orders) {
+    std::cout << o.id << "  " << o.side << " " << o.original_size << " @ " << o.price << "  matched "
+              << o.size_matched << "  " << o.status << "  asset " << o.asset_id << "\n";
+  }
+  return 0;
+}
+
+int RunCancelAll(VenueFlags& f) {
+  LoadedConfig loaded = LoadConfigFor(f.common);
+  if (loaded.config.relayer.dry_run) {
+    std::cout << "dry run ([relayer] dry_run = true): would send DELETE " << loaded.config.polymarket.clob_url
+              << "/cancel-all; nothing was sent\n";
+    return 0;
+  }
+  ClobClient client = VenueClient(f, loaded.config);
+  ClobResponse r = client.CancelAll();
+  if (!r.ok()) {
+    throw std::runtime_error("DELETE /cancel-all: HTTP " + std::to_string(r.status) + ": " +
+                             MapVenueError(r.status, r.body).Reason());
+  }
+  CancelResult c = ParseCancelResponse(r);
+  std::cout << "cancelled " << c.canceled.size() << " order(s)";
+  if (!c.not_canceled.empty()) std::cout << ", " << c.not_canceled.size() << " not cancelled";
+  std::cout << "\n";
+  for (const auto& [id, reason] : c.not_canceled) std::cout << "  not cancelled: " << id << ": " << reason << "\n";
+  return 0;
+}
+
+// --- relayer-approve-usdc / relayer-approve-outcome ---------------------------------
+
+// Polygon mainnet, V2 (docs.polymarket.com/resources/contracts, Polymarket/ctf-exchange-v2).
+constexpr std::string_view kCollateralPusd = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB";
+constexpr std::string_view kConditionalTokens = "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045";
+constexpr std::string_view kNegRiskAdapter = "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296";
+
+struct ApproveFlags {
+  CommonFlags common;
+  std::string amount;
+  std::string token;
+  bool json = false;
+};
+
+struct Spender {
+  std::string name;
+  std::string address;  // EIP-55
+  std::string why;
+};
+
+std::vector<Spender> Spenders(const Config& config) {
+  auto checksum = [](std::string_view a, const char* key) {
+    try {
+      return sg::ChecksumAddress(sg::AddressFromHex(a));
+    } catch (const sg::SigningError& e) {
+      throw UsageError(std::string("[relayer] ") + key + ": " + e.what());
+    }
+  };
+  return {
+      {"CTF Exchange V2", checksum(config.relayer.exchange, "exchange"), "settles orders in regular markets"},
+      {"Neg Risk CTF Exchange V2", checksum(config.relayer.neg_risk_exchange, "neg_risk_exchange"),
+       "settles orders in neg-risk (multi-outcome) markets"},
+      {"Neg Risk Adapter", checksum(kNegRiskAdapter, "neg risk adapter"),
+       "converts positions in neg-risk markets; the CLOB also checks allowances for it there"},
+  };
+}
+
+// 4-byte function selector: keccak256(signature)[0..4].
+std::string Selector(std::string_view signature) {
+  const sg::Hash32 h = sg::Keccak256(signature);
+  return sg::ToHex0x(h.data(), 4);
+}
+
+std::string Word(const sg::Hash32& w) { return sg::ToHex0x(w).substr(2); }
+
+sg::Hash32 UintWord(uint64_t v) {
+  sg::Hash32 w{};
+  for (int i = 0; i < 8; ++i) w[31 - i] = static_cast<uint8_t>(v >> (8 * i));
+  return w;
+}
+
+struct Tx {
+  std::string spender_name, spender, why, to, data, call;
+};
+
+void PrintTxs(const std::vector<Tx>& txs, const Config& config, bool json, const std::string& intro,
+              const std::string& note) {
+  const std::string chain = std::to_string(config.relayer.chain_id);
+  if (json) {
+    std::string out = "{\"send\":false,\"chain_id\":" + chain + ",\"transactions\":[";
+    for (size_t i = 0; i < txs.size(); ++i) {
+      if (i > 0) out += ',';
+      out += "{\"spender\":" + JsonQuoted(txs[i].spender) + ",\"spender_name\":" + JsonQuoted(txs[i].spender_name) +
+             ",\"to\":" + JsonQuoted(txs[i].to) + ",\"value\":\"0\",\"data\":" + JsonQuoted(txs[i].data) +
+             ",\"call\":" + JsonQuoted(txs[i].call) + "}";
+    }
+    std::cout << out << "],\"note\":" << JsonQuoted(note) << "}\n";
+    return;
+  }
+  std::cout << intro << "\n\n";
+  for (size_t i = 0; i < txs.size(); ++i) {
+    const Tx& t = txs[i];
+    std::cout << i + 1 << ". " << t.spender_name << " " << t.spender << " — " << t.why << "\n"
+              << "   " << t.call << "\n"
+              << "   to:      " << t.to << "\n"
+              << "   value:   0\n"
+              << "   chainId: " << chain << "\n"
+              << "   data:    " << t.data << "\n\n";
+  }
+  std::cout << note << "\n";
+}
+
+const char* kNotSent =
+    "Sending on-chain transactions is NOT part of this build: nothing was signed or sent. Sign and send the "
+    "transactions above with your wallet (it sets nonce, gas and fees), from the address that holds the funds "
+    "(the [relayer] funder, or the signer's own address).";
+
+int RunApproveUsdc(ApproveFlags& f) {
+  LoadedConfig loaded = LoadConfigFor(f.common);
+  int64_t micros = 0;
+  if (ParseDecimal(f.amount, &micros) != DecimalError::kOk || micros <= 0) {
+    throw UsageError("--amount must be a positive USDC amount with at most 6 decimals (got '" + f.amount + "')");
+  }
+  const std::string selector = Selector("approve(address,uint256)");
+  std::vector<Tx> txs;
+  for (const Spender& s : Spenders(loaded.config)) {
+    Tx t{s.name, s.address, s.why, std::string(kCollateralPusd), "", ""};
+    t.data = selector + Word(sg::AddressWord(sg::AddressFromHex(s.address))) + Word(UintWord(static_cast<uint64_t>(micros)));
+    t.call = "pUSD.approve(" + s.address + ", " + std::to_string(micros) + ")  // " + FormatDecimal(micros) + " pUSD";
+    txs.push_back(std::move(t));
+  }
+  PrintTxs(txs, loaded.config, f.json,
+           "Buying outcome tokens spends collateral: the exchanges need an ERC-20 allowance on Polymarket USD "
+           "(pUSD, " + std::string(kCollateralPusd) + ", 6 decimals; wrap USDC into pUSD first via the Collateral "
+           "Onramp). Without it the CLOB rejects orders with \"not enough balance / allowance\". Approvals of " +
+               FormatDecimal(micros) + " pUSD to each spender:",
+           kNotSent);
+  return 0;
+}
+
+int RunApproveOutcome(ApproveFlags& f) {
+  LoadedConfig loaded = LoadConfigFor(f.common);
+  if (f.token.empty() || f.token.find_first_not_of("0123456789") != std::string::npos) {
+    throw UsageError("--token must be the outcome token id (decimal digits), got '" + f.token + "'");
+  }
+  int64_t micros = 0;
+  if (ParseDecimal(f.amount, &micros) != DecimalError::kOk || micros <= 0) {
+    throw UsageError("--amount must be a positive number of outcome tokens (got '" + f.amount + "')");
+  }
+  const std::string selector = Selector("setApprovalForAll(address,bool)");
+  std::vector<Tx> txs;
+  for (const Spender& s : Spenders(loaded.config)) {
+    Tx t{s.name, s.address, s.why, std::string(kConditionalTokens), "", ""};
+    t.data = selector + Word(sg::AddressWord(sg::AddressFromHex(s.address))) + Word(UintWord(1));
+    t.call = "ConditionalTokens.setApprovalForAll(" + s.address + ", true)";
+    txs.push_back(std::move(t));
+  }
+  PrintTxs(txs, loaded.config, f.json,
+           "Selling outcome tokens moves them from your wallet: the exchanges must be approved operators of the "
+           "Conditional Tokens contract (ERC-1155, " + std::string(kConditionalTokens) + "). ERC-1155 has no "
+           "per-token or per-amount allowance: setApprovalForAll covers every outcome token, so token " + f.token +
+               " and amount " + FormatDecimal(micros) + " need no separate approval. Approvals:",
+           kNotSent);
+  return 0;
+}
+
 }  // namespace
 
 void AddRelayerCommands(CLI::App& app, CommandRegistry& registry) {
@@ -249,6 +490,60 @@ void AddRelayerCommands(CLI::App& app, CommandRegistry& registry) {
   cmd->add_flag("--no-db", f->no_db, "do not record the dry-run order in the orders table");
   AddCommonFlags(cmd, &f->common);
   registry.Add(cmd, [f]() -> int { return RunDryRun(*f); });
+
+  auto oo = std::make_shared<VenueFlags>();
+  CLI::App* open_cmd = app.add_subcommand(
+      "relayer-open-orders", "List your open orders at the CLOB (GET /data/orders; read-only, L2-authenticated)");
+  open_cmd->add_option("--market", oo->market, "only this market (condition id)");
+  open_cmd->add_option("--asset-id", oo->asset_id, "only this outcome token id");
+  open_cmd->add_option("--private-key", oo->private_key, "signing key (prefer secrets.local.toml)");
+  open_cmd->add_flag("--json", oo->json, "print a JSON array");
+  AddCommonFlags(open_cmd, &oo->common, /*with_db=*/false);
+  registry.Add(open_cmd, [oo]() -> int { return RunOpenOrders(*oo); });
+
+  auto ca = std::make_shared<VenueFlags>();
+  CLI::App* cancel_cmd = app.add_subcommand(
+      "relayer-cancel-all", "Cancel all your open orders at the CLOB (DELETE /cancel-all); only when dry_run = false");
+  cancel_cmd->add_option("--private-key", ca->private_key, "signing key (prefer secrets.local.toml)");
+  AddCommonFlags(cancel_cmd, &ca->common, /*with_db=*/false);
+  registry.Add(cancel_cmd, [ca]() -> int { return RunCancelAll(*ca); });
+
+  auto au = std::make_shared<ApproveFlags>();
+  CLI::App* usdc = app.add_subcommand(
+      "relayer-approve-usdc",
+      "Explain the collateral (pUSD) approvals the exchanges need and print the transactions; sends nothing");
+  usdc->add_option("--amount", au->amount, "allowance in USDC (pUSD), e.g. 1000")->required();
+  usdc->add_flag("--json", au->json, "print the transactions as JSON");
+  AddCommonFlags(usdc, &au->common, /*with_db=*/false);
+  registry.Add(usdc, [au]() -> int { return RunApproveUsdc(*au); });
+
+  auto ao = std::make_shared<ApproveFlags>();
+  CLI::App* outcome = app.add_subcommand(
+      "relayer-approve-outcome",
+      "Explain the outcome-token (ERC-1155) approvals needed to sell and print the transactions; sends nothing");
+  outcome->add_option("--token", ao->token, "outcome token id")->required();
+  outcome->add_option("--amount", ao->amount, "tokens you intend to sell (for reference: ERC-1155 approves all)")
+      ->required();
+  outcome->add_flag("--json", ao->json, "print the transactions as JSON");
+  AddCommonFlags(outcome, &ao->common, /*with_db=*/false);
+  registry.Add(outcome, [ao]() -> int { return RunApproveOutcome(*ao); });
+}
+
+RealRelayerOptions RealRelayerOptionsFromConfig(const Config& config) {
+  RealRelayerOptions o;
+  o.dry_run = config.relayer.dry_run;
+  o.private_key = config.relayer.private_key;
+  o.funder = config.relayer.funder;
+  o.chain_id = static_cast<uint64_t>(config.relayer.chain_id);
+  o.exchange = config.relayer.exchange;
+  o.neg_risk_exchange = config.relayer.neg_risk_exchange;
+  o.rate_limits = config.relayer.rate_limits;
+  o.clob.base_url = config.polymarket.clob_url;
+  o.clob.timeout = std::chrono::milliseconds(config.relayer.request_timeout_ms);
+  o.clob.creds.api_key = ConfigOrEnv(config.relayer.api_key, "POLYHOST_CLOB_API_KEY");
+  o.clob.creds.secret = ConfigOrEnv(config.relayer.api_secret, "POLYHOST_CLOB_API_SECRET");
+  o.clob.creds.passphrase = ConfigOrEnv(config.relayer.api_passphrase, "POLYHOST_CLOB_API_PASSPHRASE");
+  return o;
 }
 
 }  // namespace polyhost

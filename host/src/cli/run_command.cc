@@ -10,11 +10,17 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <thread>
+
+#include <signal.h>
 
 #include "cli/command.h"
+#include "cli/metrics_command.h"
 #include "cli/progress.h"
+#include "cli/relayer_options.h"
 #include "core/decimal.h"
 #include "core/json_text.h"
+#include "cli/live_flags.h"
 #include "run/run_session.h"
 
 namespace polyhost {
@@ -31,10 +37,18 @@ struct RunFlags {
   bool strict = false;
   bool json = false;
   bool no_db = false;
+  int metrics_port = -1;  // -1: no metrics endpoint
+  std::string metrics_host = "127.0.0.1";
+  bool metrics_hold = false;
   // harness
   std::string plugin;
   std::string out;
   std::string expect;
+  // run --ws: a live feed instead of --feed
+  std::string ws;
+  std::string assets;
+  int64_t max_messages = 0;
+  LiveFlags live;
 };
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -93,6 +107,7 @@ RunOptions BaseOptions(const RunFlags& flags, const Config& config) {
   o.limits.duplicate_window_ns = config.risk.duplicate_window_ms * 1'000'000;
   o.kill_switch = config.risk.kill_switch;
   o.dry_run = config.relayer.dry_run;
+  if (o.relayer == "real") o.real = RealRelayerOptionsFromConfig(config);
   o.run_id = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   o.on_warning = [](const std::string& m) { spdlog::warn("{}", m); };
@@ -180,14 +195,26 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* run = app.add_subcommand("run", "Run strategy plugins on a feed: books → plugins → risk gate → relayer → storage");
   run->add_option("--plugins", flags->plugins, "comma-separated plugin names or .so paths (default: [strategy] switches)");
-  run->add_option("--feed", flags->feed, "recorded feed (JSON Lines, format P/S)")->required();
+  run->add_option("--feed", flags->feed, "recorded feed (JSON Lines, format P/S)");
+  run->add_option("--ws", flags->ws,
+                  "live market channel instead of --feed: ws:// or wss:// URL, \"-\" for [polymarket] ws_url");
+  run->add_option("--assets", flags->assets, "with --ws: comma-separated outcome token ids (market: --market)");
+  run->add_option("--max-messages", flags->max_messages, "with --ws: stop after N messages (default: until SIGINT)")
+      ->check(CLI::NonNegativeNumber);
+  AddLiveFlags(run, &flags->live);
   run->add_option("--market", flags->market, "market for format S lines that carry none");
   run->add_option("--format", flags->format, "auto|P|S");
-  run->add_option("--relayer", flags->relayer, "fake|paper (default: [relayer] type)");
+  run->add_option("--relayer", flags->relayer, "fake|paper|real (default: [relayer] type)");
   run->add_option("--catalog", flags->catalog, "Gamma markets JSON: neg-risk events, ticks, minimum sizes");
   run->add_flag("--strict", flags->strict, "stop at the first malformed line");
   run->add_flag("--json", flags->json, "print the summary as JSON");
   run->add_flag("--no-db", flags->no_db, "persist nothing");
+  run->add_option("--metrics-port", flags->metrics_port,
+                  "serve /metrics, /healthz, /readyz on this port while running (0: any free port, printed on stderr)")
+      ->check(CLI::Range(0, 65535));
+  run->add_option("--metrics-host", flags->metrics_host, "address for --metrics-port (default 127.0.0.1)");
+  run->add_flag("--metrics-hold", flags->metrics_hold,
+                "after the feed, keep serving metrics until SIGINT/SIGTERM (needs --metrics-port)");
   AddCommonFlags(run, &flags->common);
   registry.Add(run, [flags]() -> int {
     LoadedConfig loaded = LoadConfigFor(flags->common);
@@ -198,6 +225,28 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
     o.plugins = flags->plugins.empty() ? DefaultPlugins(config) : SplitList(flags->plugins);
     if (o.plugins.empty()) throw UsageError("no plugins: give --plugins or enable them in [strategy]");
     o.store = store.get();
+    if (flags->feed.empty() == flags->ws.empty()) throw UsageError("give exactly one of --feed FILE and --ws URL");
+    LiveOptions live;
+    if (!flags->ws.empty()) {
+      live = MakeLiveOptions(flags->live, config, flags->ws == "-" ? "" : flags->ws);
+      for (const std::string& id : SplitList(flags->assets)) live.assets.push_back({flags->market, id});
+      if (live.assets.empty()) throw UsageError("--ws needs --assets (outcome token ids)");
+      live.max_messages = flags->max_messages;
+      InstallStopSignals();
+      live.stop_flag = StopSignalFlag();
+      o.live = &live;
+    }
+    if (flags->metrics_hold && flags->metrics_port < 0) throw UsageError("--metrics-hold needs --metrics-port");
+    std::unique_ptr<RunMetricsEndpoint> metrics;
+    if (flags->metrics_port >= 0) {
+      const bool sqlite_file = store != nullptr && ParseDbUrl(config.db.url).backend == DbUrl::Backend::kSqlite &&
+                               ParseDbUrl(config.db.url).path != ":memory:";
+      metrics = std::make_unique<RunMetricsEndpoint>(flags->metrics_host, static_cast<uint16_t>(flags->metrics_port),
+                                                     config, sqlite_file);
+      std::fprintf(stderr, "run: metrics on http://%s:%u/metrics\n", flags->metrics_host.c_str(), metrics->port());
+      o.on_live_stats = [&metrics](const RunLiveStats& live) { metrics->Publish(live); };
+      metrics->SetReady(true);
+    }
     ProgressBar progress("run", !flags->json);
     o.on_progress = [&](int64_t done, int64_t total) { progress.Update(done, total, done); };
     RunSummary s = RunFeed(o);
@@ -206,6 +255,18 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
       std::cout << boost::json::serialize(RunSummaryJson(s)) << "\n";
     } else {
       PrintRunSummary(s);
+    }
+    if (metrics && flags->metrics_hold) {
+      std::fflush(stdout);
+      // The stop handler only sets a flag, and any thread may take the signal
+      // (threads started by the run do not block it), so poll the flag rather
+      // than sigwait in this thread. With --ws it is already installed, and a
+      // signal that stopped the run has already set it: exit then.
+      if (o.live == nullptr) InstallStopSignals();
+      if (!StopSignalFlag()->load()) {
+        std::fprintf(stderr, "run: feed done; serving metrics until SIGINT/SIGTERM\n");
+        while (!StopSignalFlag()->load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
     }
     return 0;
   });

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <span>
 
 #include "cli/command.h"
 #include "core/decimal.h"
@@ -28,6 +30,39 @@ std::string ShortId(const std::string& id, bool verbose) {
 
 std::string PriceOrDash(int64_t micros) { return micros == 0 ? "-" : FormatDecimal(micros); }
 
+// Quote depth: the size resting on the best kDepthLevels price levels of each side,
+// from the book rebuilt out of the database (latest snapshot plus later events).
+constexpr size_t kDepthLevels = 5;
+
+struct Depth {
+  int64_t bid_size = 0;
+  int64_t ask_size = 0;
+  size_t bid_levels = 0;  // all levels on the side
+  size_t ask_levels = 0;
+};
+
+int64_t TopSize(std::span<const Level> levels) {
+  int64_t total = 0;
+  for (size_t i = 0; i < levels.size() && i < kDepthLevels; ++i) total += levels[i].size;
+  return total;
+}
+
+std::vector<Depth> LoadDepths(Store& store, const std::vector<AssetStatus>& rows) {
+  std::vector<Depth> out;
+  out.reserve(rows.size());
+  for (const AssetStatus& a : rows) {
+    Depth d;
+    if (std::optional<StoredBook> b = store.LoadBook(a.market, a.asset_id)) {
+      d.bid_size = TopSize(b->book.bids());
+      d.ask_size = TopSize(b->book.asks());
+      d.bid_levels = b->book.bids().size();
+      d.ask_levels = b->book.asks().size();
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
 boost::json::object AssetJson(const AssetStatus& a) {
   boost::json::object o;
   o["market"] = a.market;
@@ -42,16 +77,22 @@ boost::json::object AssetJson(const AssetStatus& a) {
   return o;
 }
 
-void PrintTable(const std::vector<AssetStatus>& rows, bool verbose) {
+void PrintTable(const std::vector<AssetStatus>& rows, bool verbose, const std::vector<Depth>* depths = nullptr) {
   std::printf("%-20s %-24s %-25s %9s %9s %9s %10s %7s %s\n", "market", "asset", "last update (UTC)", "bid", "ask",
               "spread", "events", "breaks", "state");
-  for (const AssetStatus& a : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const AssetStatus& a = rows[i];
     const std::string spread = (a.best_bid != 0 && a.best_ask != 0) ? FormatDecimal(a.best_ask - a.best_bid) : "-";
     std::printf("%-20s %-24s %-25s %9s %9s %9s %10lld %7lld %s\n", ShortId(a.market, verbose).c_str(),
                 ShortId(a.asset_id, verbose).c_str(), FormatTimestampMs(a.last_update_ts_ms).c_str(),
                 PriceOrDash(a.best_bid).c_str(), PriceOrDash(a.best_ask).c_str(), spread.c_str(),
                 static_cast<long long>(a.events), static_cast<long long>(a.continuity_breaks),
                 a.stale ? "STALE" : "ok");
+    if (depths != nullptr) {
+      const Depth& d = (*depths)[i];
+      std::printf("    depth (top %zu levels): bid %s on %zu levels, ask %s on %zu levels\n", kDepthLevels,
+                  FormatDecimal(d.bid_size).c_str(), d.bid_levels, FormatDecimal(d.ask_size).c_str(), d.ask_levels);
+    }
   }
 }
 
@@ -97,7 +138,8 @@ boost::json::object EngineJson(Store& store) {
 void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
   auto flags = std::make_shared<StatusFlags>();
   CLI::App* status = app.add_subcommand("status", "Per market and asset: last update, best bid/ask, events, stale flag");
-  status->add_flag("--verbose,-v", flags->verbose, "full ids, spreads; engine timings once the engine exists");
+  status->add_flag("--verbose,-v", flags->verbose,
+                   "full ids, quote depth (top 5 levels), engine timings (event->plan, plan->ack p50/p99), open orders");
   status->add_flag("--json", flags->json, "machine-readable output");
   AddCommonFlags(status, &flags->common);
   registry.Add(status, [flags]() -> int {
@@ -107,7 +149,21 @@ void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
     int64_t stale = std::count_if(rows.begin(), rows.end(), [](const AssetStatus& a) { return a.stale; });
     if (flags->json) {
       boost::json::array assets;
-      for (const AssetStatus& a : rows) assets.push_back(AssetJson(a));
+      std::vector<Depth> depths;
+      if (flags->verbose) depths = LoadDepths(*store, rows);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        boost::json::object a = AssetJson(rows[i]);
+        if (flags->verbose) {
+          a["spread"] = rows[i].best_bid != 0 && rows[i].best_ask != 0
+                            ? boost::json::value(FormatDecimal(rows[i].best_ask - rows[i].best_bid))
+                            : boost::json::value(nullptr);
+          a["bid_depth"] = FormatDecimal(depths[i].bid_size);
+          a["ask_depth"] = FormatDecimal(depths[i].ask_size);
+          a["bid_levels"] = static_cast<int64_t>(depths[i].bid_levels);
+          a["ask_levels"] = static_cast<int64_t>(depths[i].ask_levels);
+        }
+        assets.push_back(std::move(a));
+      }
       boost::json::object o;
       o["assets"] = std::move(assets);
       o["asset_count"] = static_cast<int64_t>(rows.size());
@@ -119,7 +175,11 @@ void AddStatusCommands(CLI::App& app, CommandRegistry& registry) {
     std::map<std::string, int> markets;
     for (const AssetStatus& a : rows) ++markets[a.market];
     std::printf("%zu markets, %zu assets, %lld stale\n", markets.size(), rows.size(), static_cast<long long>(stale));
-    if (!rows.empty()) PrintTable(rows, flags->verbose);
+    if (!rows.empty()) {
+      std::vector<Depth> depths;
+      if (flags->verbose) depths = LoadDepths(*store, rows);
+      PrintTable(rows, flags->verbose, flags->verbose ? &depths : nullptr);
+    }
     if (flags->verbose) PrintEngine(*store);
     return 0;
   });

@@ -79,6 +79,14 @@ struct RelayerConfig {
   bool dry_run = true;      // true: orders are gated and logged, never sent
   std::string private_key;  // secret; empty = not set
   std::string funder;       // proxy-wallet address; empty = the signer's address
+  std::string api_key;         // CLOB L2 credentials: secrets
+  std::string api_secret;
+  std::string api_passphrase;
+  int64_t chain_id = 137;
+  std::string exchange;           // CTF Exchange V2 (verifying contract)
+  std::string neg_risk_exchange;  // Neg Risk CTF Exchange V2
+  std::string rate_limits;        // overrides of the client-side limits; empty = the venue's
+  int64_t request_timeout_ms = 10000;
   int64_t paper_taker_fee_bps = 0;  // paper relayer: fee rate of taker fills
   int64_t paper_maker_fee_bps = 0;  // paper relayer: fee rate of maker fills
 };
@@ -92,6 +100,7 @@ struct PluginsConfig {
 struct LogConfig {
   std::string level;   // trace|debug|info|warn|error|critical|off (spdlog names)
   std::string format;  // "json" or "text"
+  std::vector<std::string> modules;  // per-module levels, "store=debug" (checked by obs::ConfigureLogging)
 };
 
 // One `[plugin.<name>]` value, passed through as text for the plugin to read.

@@ -381,7 +381,7 @@ TEST_CASE("paper: partial fills never exceed the order and states add up") {
   }
 }
 
-TEST_CASE("fake relayer acks and rests; real is refused without sending") {
+TEST_CASE("fake relayer acks and rests; real is refused without its settings") {
   auto fake = MakeRelayer("fake");
   Recorder rec;
   fake->SetListener(&rec);
@@ -393,7 +393,7 @@ TEST_CASE("fake relayer acks and rests; real is refused without sending") {
   fake->Submit(Order{2, 2, "t", {"m", "a", Side::kBid, 500000, 5'000000, TimeInForce::kFok}});
   CHECK(rec.updates.back().state == OrderState::kCancelled);
   CHECK(rec.updates.back().filled == 0);
-  CHECK_THROWS_WITH(MakeRelayer("real"), Catch::Contains("not available in this build"));
+  CHECK_THROWS_WITH(MakeRelayer("real"), Catch::Contains("needs its [relayer] settings"));
   CHECK_THROWS(MakeRelayer("bogus"));
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/decimal.h"
+#include "exec/real_relayer.h"
 
 namespace polyhost {
 
@@ -307,13 +308,15 @@ class PaperRelayer final : public Relayer {
 std::unique_ptr<Relayer> MakeFakeRelayer() { return std::make_unique<FakeRelayer>(); }
 std::unique_ptr<Relayer> MakePaperRelayer(PaperOptions options) { return std::make_unique<PaperRelayer>(options); }
 
-std::unique_ptr<Relayer> MakeRelayer(std::string_view type, PaperOptions options) {
+std::unique_ptr<Relayer> MakeRelayer(std::string_view type, PaperOptions options, const RealRelayerOptions* real) {
   if (type == "fake") return MakeFakeRelayer();
   if (type == "paper") return MakePaperRelayer(options);
   if (type == "real") {
-    throw std::runtime_error(
-        "[relayer] type = \"real\": the signed CLOB relayer is not available in this build yet (issue #9); "
-        "nothing was sent. Use \"fake\" or \"paper\".");
+    if (real == nullptr) {
+      throw std::runtime_error("[relayer] type = \"real\" needs its [relayer] settings (key, credentials, "
+                               "exchange); this caller did not pass them. Nothing was sent.");
+    }
+    return MakeRealRelayer(*real);
   }
   throw std::runtime_error("[relayer] type must be fake, paper or real (got '" + std::string(type) + "')");
 }

@@ -88,8 +88,12 @@ struct PaperOptions {
 // at once. Fees per PaperOptions. See docs/paper-trading.md.
 std::unique_ptr<Relayer> MakePaperRelayer(PaperOptions options = {});
 
-// Builds the relayer named by [relayer] type ("fake" or "paper"). "real" throws
-// std::runtime_error: the signed CLOB relayer is not in this build yet.
-std::unique_ptr<Relayer> MakeRelayer(std::string_view type, PaperOptions options = {});
+struct RealRelayerOptions;  // exec/real_relayer.h
+
+// Builds the relayer named by [relayer] type: "fake", "paper" or "real" (the
+// signed CLOB relayer, exec/real_relayer.h, which needs `real`). Throws
+// std::runtime_error for an unknown type or when the real relayer cannot start.
+std::unique_ptr<Relayer> MakeRelayer(std::string_view type, PaperOptions options = {},
+                                     const RealRelayerOptions* real = nullptr);
 
 }  // namespace polyhost

@@ -59,6 +59,10 @@ class BookEngine {
 
   // Counts a line that was rejected by the parser.
   void CountMalformed() { ++counters_.lines, ++counters_.malformed; }
+  // Live feeds: continuity was lost outside the frames (connection dropped, frames
+  // dropped by a full queue, silence). Counted like any other break; the next book
+  // (a REST resync) clears it.
+  void MarkAssetStale(uint32_t key) { MarkStale(*assets_[key]); }
 
   // Appends a market_status row for every asset changed since the last call.
   void CollectStatus(WriteBatch* batch);

@@ -10,6 +10,8 @@
 #include "catalog/markets_extension.h"
 #include "core/decimal.h"
 #include "core/json_text.h"
+#include "live/live_source.h"
+#include "obs/logging.h"
 
 namespace polyhost {
 namespace {
@@ -76,14 +78,19 @@ PluginOrderEvent ToPluginEvent(OrderState s) {
 class Session final : public RelayerListener {
  public:
   explicit Session(const RunOptions& options)
-      : options_(options), gate_(options.limits), relayer_(MakeRelayer(options.relayer, options.paper)) {
+      : options_(options), gate_(options.limits), relayer_(MakeSessionRelayer()) {
     relayer_->SetListener(this);
     for (const std::string& plugin : options.kill_switch) gate_.SetKillSwitch(plugin, true);
     PluginHostOptions host_options;
     for (const std::string& d : options.plugin_dirs) host_options.search_dirs.emplace_back(d);
     host_options.clock = [this] { return now_ms_; };  // feed time: replays are deterministic
     host_options.host_version = "0.1.0";
-    host_options.log = [this](const PluginLogLine& line) { Warn(line); };
+    host_options.log = [this](const PluginLogLine& line) {
+      // Error lines are rare (a failing plugin is disabled): counting them here
+      // keeps the dispatch path untouched.
+      if (line.level == PluginLogLevel::kError && !line.plugin.empty()) ++plugin_errors_[std::string(line.plugin)];
+      Warn(line);
+    };
     host_ = std::make_unique<PluginHost>(std::move(host_options));
     // Market metadata for plugins ("polyhost.markets/1"): the catalog file when
     // given, plus every market the feed shows (binary markets group themselves).
@@ -131,11 +138,33 @@ class Session final : public RelayerListener {
     }
     ro.on_warning = options_.on_warning;
     ro.on_progress = options_.on_progress;
+    if (options_.on_live_stats) {
+      ro.on_progress = [this, &engine](int64_t done, int64_t total) {
+        if (options_.on_progress) options_.on_progress(done, total);
+        PublishLiveStats(engine, false);
+      };
+    }
     ro.on_line = [this](const BookEngine& e, const ParsedLine& line, int64_t line_no) { OnLine(e, line); };
     ro.on_batch = [this](WriteBatch* batch) { FlushRecords(batch); };
 
     RunSummary summary;
-    summary.replay = Replay(ro, engine);
+    if (options_.live != nullptr) {
+      // polyhost run --ws: the live source drives the same hooks as a replay.
+      LiveOptions lo = *options_.live;
+      lo.store = options_.store;
+      if (options_.config != nullptr) lo.snapshot_interval_ms = options_.config->ingestion.snapshot_interval_ms;
+      if (options_.on_warning) lo.on_warning = options_.on_warning;
+      lo.on_line = ro.on_line;
+      lo.on_batch = ro.on_batch;
+      if (options_.on_live_stats) {
+        lo.on_tick = [this, &engine](const LiveSummary& feed) { PublishLiveStats(engine, false, &feed); };
+      }
+      LiveSource source(std::move(lo));
+      summary.replay = ToReplaySummary(source.Run(engine));
+    } else {
+      summary.replay = Replay(ro, engine);
+    }
+    if (options_.on_live_stats) PublishLiveStats(engine, true);
     // Mark positions at mid with the final books (0 when a side is empty).
     for (uint32_t k = 0; k < engine.asset_count(); ++k) {
       const AssetState& a = engine.asset(k);
@@ -165,6 +194,14 @@ class Session final : public RelayerListener {
     auto it = orders_.find(u.order_id);
     if (it == orders_.end()) return;
     OpenOrder& o = it->second;
+    if (u.state == OrderState::kRejected && persist_) {
+      // The venue (or the relayer's own checks) refused an order the gate
+      // accepted: audited with its reason. "venue_rejected" is not a plan
+      // decision, so plan counts stay per plan.
+      pending_audits_.push_back(AuditRow{o.row.plan_id, o.plugin, "venue_rejected",
+                                         "leg " + std::to_string(o.leg_index) + ": " + u.reason, "[]", -1, -1,
+                                         now_ms_});
+    }
     const int64_t remaining_before = o.remaining;
     o.remaining = u.remaining;
     o.filled = u.filled;
@@ -257,6 +294,28 @@ class Session final : public RelayerListener {
     OrderRow row;
   };
 
+  std::unique_ptr<Relayer> MakeSessionRelayer() {
+    if (options_.relayer != "real") return MakeRelayer(options_.relayer, options_.paper);
+    RealRelayerOptions real = options_.real;
+    real.dry_run = options_.dry_run;
+    // Tick size from the live book, else the catalog; neg-risk from the catalog.
+    real.market_params = [this](std::string_view market, std::string_view asset_id) {
+      MarketParams p;
+      if (engine_ != nullptr) {
+        int64_t k = engine_->Find(market, asset_id);
+        if (k >= 0 && engine_->asset(static_cast<uint32_t>(k)).has_book) {
+          p.tick_micros = engine_->asset(static_cast<uint32_t>(k)).book.tick_size();
+        }
+      }
+      if (auto m = catalog_.FindMarket(market)) {
+        if (p.tick_micros == 0) p.tick_micros = m->tick_size_micros;
+        p.neg_risk = m->neg_risk;
+      }
+      return p;
+    };
+    return MakeRelayer("real", options_.paper, &real);
+  }
+
   static BookMeta Meta(const AssetState& a) {
     BookMeta m;
     m.seq = a.seq;
@@ -283,11 +342,34 @@ class Session final : public RelayerListener {
                                                             spdlog::level::info, spdlog::level::warn,
                                                             spdlog::level::err};
     const auto level = kLevels[static_cast<size_t>(line.level)];
+    static const std::shared_ptr<spdlog::logger> plugin_log = obs::ModuleLogger("plugin");
     if (line.plugin.empty()) {
-      spdlog::log(level, "{}", line.message);
+      plugin_log->log(level, "{}", line.message);
     } else {
-      spdlog::log(level, "[{}] {}", line.plugin, line.message);
+      obs::LogWith(*plugin_log, level, line.message, {{"plugin", std::string(line.plugin)}});
     }
+  }
+
+  // Structured log lines of the run (plans at debug, stale/resynced books at info).
+  static spdlog::logger& RunLog() {
+    static const std::shared_ptr<spdlog::logger> logger = obs::ModuleLogger("run");
+    return *logger;
+  }
+
+  void PublishLiveStats(const BookEngine& engine, bool finished, const LiveSummary* feed = nullptr) {
+    RunLiveStats live;
+    live.feed = feed;
+    live.counters = &engine.counters();
+    live.assets = engine.asset_count();
+    for (uint32_t k = 0; k < engine.asset_count(); ++k) live.stale_assets += engine.asset(k).stale ? 1 : 0;
+    live.plugins = host_->ListPlugins();
+    live.plugin_errors = plugin_errors_;
+    if (options_.store != nullptr) live.store = options_.store->stats();
+    live.plans = plans_;
+    live.orders = next_order_id_ - 1;
+    live.fills = fills_;
+    live.finished = finished;
+    options_.on_live_stats(live);
   }
 
   void Record(const std::string& line) {
@@ -307,7 +389,11 @@ class Session final : public RelayerListener {
       const OrderBook& book = a.book;
       relayer_->OnBook(a.market, a.asset_id, book);
       const BookMeta meta = Meta(a);
-      if (was_stale_[key] && !a.stale) host_->DispatchStatus(host_key_[key], AssetStatusKind::kResynced, meta);
+      if (was_stale_[key] && !a.stale) {
+        host_->DispatchStatus(host_key_[key], AssetStatusKind::kResynced, meta);
+        obs::LogWith(RunLog(), spdlog::level::info, "book resynced",
+                     {{"market", a.market}, {"asset", a.asset_id}, {"seq", std::to_string(a.seq)}});
+      }
       if (host_->HasSubscribers(host_key_[key])) host_->DispatchBook(host_key_[key], book, meta);
     }
     // Continuity changes that did not touch the book (drift) are reported too.
@@ -317,6 +403,8 @@ class Session final : public RelayerListener {
         const AssetState& a = engine.asset(key);
         if (host_key_[key] == UINT32_MAX) host_key_[key] = host_->InternAsset(a.market, a.asset_id);
         host_->DispatchStatus(host_key_[key], AssetStatusKind::kStale, Meta(a));
+        obs::LogWith(RunLog(), spdlog::level::info, "book stale",
+                     {{"market", a.market}, {"asset", a.asset_id}, {"seq", std::to_string(a.seq)}});
       }
       was_stale_[key] = stale ? 1 : 0;
     }
@@ -380,6 +468,16 @@ class Session final : public RelayerListener {
       pu.plan_id = plan.plan_id;
       pu.dry_run = options_.dry_run;
       pu.ts_ms = now_ms_;
+      if (RunLog().should_log(spdlog::level::debug)) {
+        obs::LogWith(RunLog(), spdlog::level::debug, d.accepted() ? "plan accepted" : "plan rejected",
+                     {{"plugin", plan.plugin},
+                      {"plan_id", db_plan_id},
+                      {"market", plan.legs.empty() ? std::string() : plan.legs.front().market},
+                      {"asset", plan.legs.empty() ? std::string() : plan.legs.front().asset_id},
+                      {"legs", std::to_string(plan.legs.size())},
+                      {"reason", d.accepted() ? std::string() : std::string(RejectCodeName(d.code))},
+                      {"detail", d.accepted() ? plan.reason : d.reason}});
+      }
       if (!d.accepted()) {
         ++st.rejected;
         ++st.rejects_by_reason[RejectCodeName(d.code)];
@@ -479,6 +577,8 @@ class Session final : public RelayerListener {
   MarketsExtension markets_ext_{catalog_};
   RiskGate gate_;
   std::unique_ptr<Relayer> relayer_;
+  // Before host_: the host's log callback writes it, also while the host is destroyed.
+  std::map<std::string, int64_t> plugin_errors_;  // error-level log lines per plugin (metrics)
   std::unique_ptr<PluginHost> host_;
   const BookEngine* engine_ = nullptr;
   int64_t now_ms_ = 0;

@@ -14,14 +14,18 @@
 #include <vector>
 
 #include "config/config.h"
+#include "exec/real_relayer.h"
 #include "exec/relayer.h"
 #include "exec/risk_gate.h"
 #include "ingest/feed_parser.h"
+#include "live/live_source.h"
 #include "plugin/plugin_host.h"
 #include "replay/replayer.h"
 #include "store/store.h"
 
 namespace polyhost {
+
+struct RunLiveStats;
 
 struct RunOptions {
   std::string feed_path;
@@ -32,9 +36,12 @@ struct RunOptions {
   std::vector<std::string> plugin_dirs;
   const Config* config = nullptr;    // [plugin.<name>] sections, [ingestion] schedule
   Store* store = nullptr;            // null: nothing persisted
-  std::string relayer = "fake";      // fake | paper (real: refused until its issue lands)
+  std::string relayer = "fake";      // fake | paper | real
   bool dry_run = true;
   PaperOptions paper;
+  // For relayer = "real" (dry_run above is copied into it). market_params is
+  // filled in by the session from the live books and the catalog.
+  RealRelayerOptions real;
   RiskLimits limits;
   std::vector<std::string> kill_switch;  // plugins whose plans are all rejected
   std::string run_id;                // prefixes plan ids in the database ("<run_id>:<n>")
@@ -43,6 +50,27 @@ struct RunOptions {
   std::function<void(const std::string&)> on_record;
   std::function<void(const std::string&)> on_warning;
   std::function<void(int64_t, int64_t)> on_progress;
+  // polyhost run --ws: a live market feed instead of feed_path (its store and
+  // hooks are the session's). Null: replay feed_path.
+  const LiveOptions* live = nullptr;
+  // Live counters for a metrics endpoint, called with on_progress (about every
+  // 64k lines and at the end of the feed), never per event.
+  std::function<void(const RunLiveStats&)> on_live_stats;
+};
+
+// What on_live_stats sees: the engine's plain counters and the plugins' states.
+struct RunLiveStats {
+  const EngineCounters* counters = nullptr;
+  int64_t assets = 0;
+  int64_t stale_assets = 0;
+  std::vector<PluginInfo> plugins;
+  std::map<std::string, int64_t> plugin_errors;  // error-level log lines per plugin (load failures, disabling calls)
+  StoreStats store;  // zero without a store
+  int64_t plans = 0;
+  int64_t orders = 0;
+  int64_t fills = 0;
+  bool finished = false;  // the feed is done (the last call)
+  const LiveSummary* feed = nullptr;  // run --ws: the websocket feed's counters (connections, resyncs, queue)
 };
 
 struct PluginRunStats {

@@ -206,6 +206,7 @@ DbUrl ParsePostgres(std::string_view url, std::string_view rest) {
   AddConninfo(&conninfo, "dbname", dbname);
   if (!user.empty()) AddConninfo(&conninfo, "user", user);
   if (has_password) AddConninfo(&conninfo, "password", password);
+  out.password = password;
 
   // Query parameters pass through as libpq keywords (sslmode=require, ...).
   while (!query.empty()) {
@@ -231,12 +232,22 @@ DbUrl ParsePostgres(std::string_view url, std::string_view rest) {
         Invalid(r, "query parameter '" + std::string(key) + "' repeats a part of the URL");
       }
     }
-    AddConninfo(&conninfo, key, PercentDecode(param.substr(eq + 1), "query parameter", r));
+    std::string value = PercentDecode(param.substr(eq + 1), "query parameter", r);
+    if (key == "password") out.password = value;
+    AddConninfo(&conninfo, key, value);
   }
   return out;
 }
 
 }  // namespace
+
+std::string ScrubPassword(std::string text, const DbUrl& url) {
+  if (url.password.empty()) return text;
+  for (size_t at = text.find(url.password); at != std::string::npos; at = text.find(url.password, at + 3)) {
+    text.replace(at, url.password.size(), "***");
+  }
+  return text;
+}
 
 DbUrl ParseDbUrl(std::string_view url) {
   if (url.empty()) {

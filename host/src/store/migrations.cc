@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 namespace polyhost {
+
 namespace {
 
 // All prices and sizes are INTEGER micro-units (1e-6); times are INTEGER
@@ -155,8 +156,8 @@ CREATE INDEX exec_audit_by_ts ON exec_audit (ts_ms);
 )sql";
 
 constexpr Migration kSqliteMigrations[] = {
-    {1, "market data: markets, outcomes, sources, orderbook events/index/snapshots, market_status", kV1},
-    {2, "execution: orders, fills, exec_audit", kV2},
+    {1, kMigrationDescriptions[0], kV1},
+    {2, kMigrationDescriptions[1], kV2},
 };
 
 sqlite_api::sqlite3* RawHandle(soci::session& sql) {
@@ -185,6 +186,13 @@ int64_t NowMs() {
 
 }  // namespace
 
+std::string_view SqliteSchemaVersionTableSql() {
+  return "CREATE TABLE IF NOT EXISTS schema_version ("
+         " version INTEGER PRIMARY KEY,"
+         " applied_at_ms INTEGER NOT NULL,"
+         " description TEXT NOT NULL) STRICT";
+}
+
 std::span<const Migration> SqliteMigrations() { return kSqliteMigrations; }
 
 int LatestSqliteSchemaVersion() { return kSqliteMigrations[std::size(kSqliteMigrations) - 1].version; }
@@ -206,12 +214,7 @@ int CurrentSchemaVersion(soci::session& sql) {
 int ApplyMigrations(soci::session& sql, std::span<const Migration> migrations) {
   sqlite_api::sqlite3* db = RawHandle(sql);
   const int known = migrations.empty() ? 0 : migrations.back().version;
-  Exec(db,
-       "CREATE TABLE IF NOT EXISTS schema_version ("
-       " version INTEGER PRIMARY KEY,"
-       " applied_at_ms INTEGER NOT NULL,"
-       " description TEXT NOT NULL) STRICT",
-       "cannot create the schema_version table");
+  Exec(db, SqliteSchemaVersionTableSql(), "cannot create the schema_version table");
   int current = CurrentSchemaVersion(sql);
   if (current > known) {
     throw StoreError("database schema version " + std::to_string(current) +

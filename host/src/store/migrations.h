@@ -21,6 +21,17 @@ struct Migration {
   std::string_view sql;  // one or more statements (SQLite dialect)
 };
 
+// The description of each schema version (index version - 1). One history for
+// both backends: version N means the same tables and columns on SQLite (below)
+// and PostgreSQL (pg_schema.h); only the dialect differs.
+inline constexpr std::string_view kMigrationDescriptions[] = {
+    "market data: markets, outcomes, sources, orderbook events/index/snapshots, market_status",
+    "execution: orders, fills, exec_audit",
+};
+
+// The CREATE TABLE IF NOT EXISTS of schema_version on SQLite (run before the migrations).
+std::string_view SqliteSchemaVersionTableSql();
+
 // Every SQLite migration this build knows, in order.
 std::span<const Migration> SqliteMigrations();
 

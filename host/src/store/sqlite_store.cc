@@ -1,6 +1,5 @@
 #include "store/sqlite_store.h"
 
-#include <pthread.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -18,6 +17,7 @@
 
 #include "store/levels_json.h"
 #include "store/migrations.h"
+#include "store/write_queue.h"
 
 namespace polyhost {
 namespace {
@@ -399,6 +399,8 @@ class SqliteStore final : public Store {
   std::optional<StoredBook> LoadBook(std::string_view market, std::string_view asset_id) override;
   int64_t SnapshotFromStore(int64_t ts_ms) override;
   int64_t PruneEventsBefore(int64_t ts_ms) override;
+  int64_t UpsertMarkets(const std::vector<MarketRecord>& markets) override;
+  std::vector<MarketRecord> ListMarkets(std::string_view search) override;
 
  private:
   struct BatchResult {
@@ -423,7 +425,6 @@ class SqliteStore final : public Store {
 
   void ConfigureConnection(sqlite3* db, bool writer);
   void PrepareWriter();
-  void WriterLoop();
   // All under write_mu_:
   BatchResult ApplyBatch(const WriteBatch& b);
   void CollectPending(const WriteBatch& b, int64_t committed, BatchResult* result);
@@ -439,7 +440,6 @@ class SqliteStore final : public Store {
   void InsertSnapshot(int64_t outcome_id, int64_t ts_ms, int64_t seq, int64_t watermark, std::string_view json);
 
   void RequireWritable(const char* what) const;
-  void ThrowIfFailedLocked() const;  // under mu_
 
   // Runs f(sqlite3*, soci::session&) on the reading connection.
   template <class F>
@@ -483,26 +483,13 @@ class SqliteStore final : public Store {
   std::unique_ptr<soci::session> rsql_;
   sqlite3* rdb_ = nullptr;
 
-  // The queue between Submit() and the writer thread.
-  mutable std::mutex mu_;
-  std::condition_variable not_full_, not_empty_, progress_;
-  std::deque<WriteBatch> queue_;
-  bool stop_ = false;
-  bool failed_ = false;
-  std::string error_;
-  int64_t submitted_ = 0;
-  int64_t completed_ = 0;
-  StoreStats stats_;
-  std::thread writer_;
+  // The queue between Submit() and the writer thread (last: its thread uses
+  // the members above).
+  std::unique_ptr<WriteQueue> queue_;
 };
 
 SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  not_empty_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  queue_.reset();  // writes what is queued, then joins the writer thread
   // Statements before their connections (sqlite3_close refuses open statements).
   for (Stmt* s : {&begin_, &commit_, &insert_outcome_, &select_outcome_, &insert_event_, &insert_events_,
                   &resolve_ids_, &insert_index_, &upsert_status_, &insert_snapshot_, &max_event_id_,
@@ -565,8 +552,14 @@ void SqliteStore::Init() {
     ConfigureConnection(rdb_, /*writer=*/false);
   }
   PrepareWriter();
-  writer_ = std::thread([this] { WriterLoop(); });
-  pthread_setname_np(writer_.native_handle(), "ph-store-writer");
+  queue_ = std::make_unique<WriteQueue>(
+      options_.queue_batches,
+      [this](const WriteBatch& b) {
+        std::lock_guard<std::mutex> lock(write_mu_);
+        const BatchResult r = ApplyBatch(b);
+        return WriteQueue::Applied{r.written, r.skipped};
+      },
+      "ph-store-writer");
 }
 
 void SqliteStore::PrepareWriter() {
@@ -631,9 +624,6 @@ void SqliteStore::RequireWritable(const char* what) const {
   if (options_.read_only) throw StoreError(std::string(what) + ": the store was opened read-only");
 }
 
-void SqliteStore::ThrowIfFailedLocked() const {
-  if (failed_) throw StoreError("database writer failed: " + error_);
-}
 
 // ---------------------------------------------------------------------------
 // Writing
@@ -668,76 +658,14 @@ int64_t SqliteStore::RegisterSource(std::string_view path, int64_t* committed_li
 
 void SqliteStore::Submit(WriteBatch batch) {
   RequireWritable("Submit");
-  const size_t capacity = std::max<size_t>(1, options_.queue_batches);
-  std::unique_lock<std::mutex> lock(mu_);
-  ThrowIfFailedLocked();
-  if (queue_.size() >= capacity) {
-    ++stats_.queue_full_waits;
-    not_full_.wait(lock, [&] { return queue_.size() < capacity || failed_; });
-    ThrowIfFailedLocked();
-  }
-  queue_.push_back(std::move(batch));
-  ++submitted_;
-  lock.unlock();
-  not_empty_.notify_one();
+  queue_->Submit(std::move(batch));
 }
 
 void SqliteStore::Flush() {
-  if (options_.read_only) return;
-  std::unique_lock<std::mutex> lock(mu_);
-  const int64_t target = submitted_;
-  progress_.wait(lock, [&] { return completed_ >= target; });
-  ThrowIfFailedLocked();
+  if (queue_) queue_->Flush();
 }
 
-StoreStats SqliteStore::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
-}
-
-void SqliteStore::WriterLoop() {
-  for (;;) {
-    WriteBatch batch;
-    bool drop = false;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      not_empty_.wait(lock, [&] { return !queue_.empty() || stop_; });
-      if (queue_.empty()) return;  // stopping, and everything is written
-      batch = std::move(queue_.front());
-      queue_.pop_front();
-      drop = failed_;  // after a failure nothing more is written
-    }
-    not_full_.notify_one();
-    BatchResult result;
-    std::string error;
-    if (!drop) {
-      try {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        result = ApplyBatch(batch);
-      } catch (const std::exception& e) {
-        error = e.what();
-      } catch (...) {
-        error = "unknown error";
-      }
-    }
-    batch = WriteBatch();  // free it outside the locks
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!error.empty() && !failed_) {
-        failed_ = true;
-        error_ = error;
-      }
-      if (!drop && error.empty()) {
-        ++stats_.batches;
-        stats_.events_written += result.written;
-        stats_.events_skipped += result.skipped;
-      }
-      ++completed_;
-    }
-    progress_.notify_all();
-    if (!error.empty()) not_full_.notify_all();
-  }
-}
+StoreStats SqliteStore::stats() const { return queue_ ? queue_->stats() : StoreStats(); }
 
 int64_t SqliteStore::CommittedLine(int64_t source_id) {
   auto it = committed_.find(source_id);
@@ -1351,6 +1279,93 @@ int64_t SqliteStore::PruneEventsBefore(int64_t ts_ms) {
 }
 
 }  // namespace
+
+// The catalog is written on the writer's connection (under its lock), in its own
+// transaction: a refresh never mixes with a feed batch.
+int64_t SqliteStore::UpsertMarkets(const std::vector<MarketRecord>& markets) {
+  RequireWritable("cannot write the market catalog");
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Txn txn(wdb_, "BEGIN IMMEDIATE", "cannot begin the catalog transaction");
+  Stmt market(wdb_,
+              "INSERT INTO markets (condition_id, question, slug, event_id, neg_risk, tick_size_micros,"
+              " min_order_size_micros, end_date_ms, active, closed, updated_ms)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+              " ON CONFLICT (condition_id) DO UPDATE SET question = excluded.question, slug = excluded.slug,"
+              " event_id = excluded.event_id, neg_risk = excluded.neg_risk,"
+              " tick_size_micros = excluded.tick_size_micros, min_order_size_micros = excluded.min_order_size_micros,"
+              " end_date_ms = excluded.end_date_ms, active = excluded.active, closed = excluded.closed,"
+              " updated_ms = excluded.updated_ms",
+              false);
+  Stmt outcome(wdb_,
+               "INSERT INTO outcomes (market, asset_id, outcome) VALUES (?1, ?2, ?3)"
+               " ON CONFLICT (market, asset_id) DO UPDATE SET outcome = excluded.outcome",
+               false);
+  for (const MarketRecord& m : markets) {
+    market.Text(1, m.condition_id);
+    market.Text(2, m.question);
+    market.Text(3, m.slug);
+    market.Text(4, m.event_id);
+    market.Int(5, m.neg_risk ? 1 : 0);
+    market.Int(6, m.tick_size_micros);
+    market.Int(7, m.min_order_size_micros);
+    market.Int(8, m.end_date_ms);
+    market.Int(9, m.active ? 1 : 0);
+    market.Int(10, m.closed ? 1 : 0);
+    market.Int(11, m.updated_ms);
+    market.Run("cannot write market " + m.condition_id);
+    for (size_t i = 0; i < m.asset_ids.size(); ++i) {
+      outcome.Text(1, m.condition_id);
+      outcome.Text(2, m.asset_ids[i]);
+      outcome.Text(3, i < m.outcomes.size() ? std::string_view(m.outcomes[i]) : std::string_view());
+      outcome.Run("cannot write outcome " + m.asset_ids[i]);
+    }
+  }
+  txn.Commit("cannot commit the catalog");
+  return static_cast<int64_t>(markets.size());
+}
+
+std::vector<MarketRecord> SqliteStore::ListMarkets(std::string_view search) {
+  return WithReader([&](sqlite3* db, soci::session&) {
+    Txn txn(db, "BEGIN", "cannot begin a read transaction");
+    Stmt list(db,
+              "SELECT condition_id, question, slug, event_id, neg_risk, tick_size_micros, min_order_size_micros,"
+              " end_date_ms, active, closed, updated_ms FROM markets m"
+              " WHERE ?1 = '' OR instr(lower(question), lower(?1)) > 0 OR instr(lower(slug), lower(?1)) > 0"
+              " OR instr(lower(condition_id), lower(?1)) > 0 OR instr(lower(event_id), lower(?1)) > 0"
+              " OR EXISTS (SELECT 1 FROM outcomes o WHERE o.market = m.condition_id AND instr(o.asset_id, ?1) > 0)"
+              " ORDER BY question, condition_id",
+              false);
+    Stmt tokens(db, "SELECT asset_id, outcome FROM outcomes WHERE market = ?1 ORDER BY id", false);
+    list.Text(1, search);
+    std::vector<MarketRecord> out;
+    while (list.Step("cannot read markets")) {
+      MarketRecord m;
+      m.condition_id = std::string(list.ColText(0));
+      m.question = std::string(list.ColText(1));
+      m.slug = std::string(list.ColText(2));
+      m.event_id = std::string(list.ColText(3));
+      m.neg_risk = list.ColInt(4) != 0;
+      m.tick_size_micros = list.ColInt(5);
+      m.min_order_size_micros = list.ColInt(6);
+      m.end_date_ms = list.ColInt(7);
+      m.active = list.ColInt(8) != 0;
+      m.closed = list.ColInt(9) != 0;
+      m.updated_ms = list.ColInt(10);
+      out.push_back(std::move(m));
+    }
+    list.Reset();
+    for (MarketRecord& m : out) {
+      tokens.Text(1, m.condition_id);
+      while (tokens.Step("cannot read outcomes")) {
+        m.asset_ids.emplace_back(tokens.ColText(0));
+        m.outcomes.emplace_back(tokens.ColText(1));
+      }
+      tokens.Reset();
+    }
+    txn.Commit("cannot end a read transaction");
+    return out;
+  });
+}
 
 std::unique_ptr<Store> OpenSqliteStore(const DbUrl& url, const StoreOptions& options) {
   auto store = std::make_unique<SqliteStore>(url, options);

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 namespace polyhost {
@@ -9,7 +10,7 @@ std::unique_ptr<Store> Store::Open(const DbUrl& url, const StoreOptions& options
     case DbUrl::Backend::kSqlite:
       return OpenSqliteStore(url, options);
     case DbUrl::Backend::kPostgres:
-      throw StoreError("PostgreSQL storage is not available in this build yet (issue #8); use a sqlite:/// URL");
+      return OpenPostgresStore(url, options);
   }
   throw StoreError("unknown database backend for " + url.redacted);
 }

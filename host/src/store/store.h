@@ -1,5 +1,5 @@
-// Persistence: the one place that talks to the database (SOCI; SQLite now,
-// PostgreSQL in its own issue).
+// Persistence: the one place that talks to the database (SOCI; SQLite in
+// sqlite_store.*, PostgreSQL in pg_store.*, chosen by the URL's scheme).
 //
 // Writes go through a bounded queue to a single writer thread that commits each
 // WriteBatch in one transaction together with the source's progress watermark, so
@@ -131,7 +131,7 @@ struct WriteBatch {
 };
 
 struct StoreOptions {
-  bool wal = true;
+  bool wal = true;  // SQLite only
   size_t queue_batches = 8;  // bounded writer queue (back-pressure when full)
   bool read_only = false;    // for status/book: never migrate or write
   int busy_timeout_ms = 30000;  // how long to wait for another process's write lock
@@ -194,6 +194,24 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// One market of the catalog (Gamma, `polyhost refresh-markets`) with its outcome
+// tokens, as stored in `markets` and `outcomes`.
+struct MarketRecord {
+  std::string condition_id;
+  std::string question;
+  std::string slug;
+  std::string event_id;
+  bool neg_risk = false;
+  int64_t tick_size_micros = 0;
+  int64_t min_order_size_micros = 0;
+  int64_t end_date_ms = 0;
+  bool active = false;
+  bool closed = false;
+  int64_t updated_ms = 0;
+  std::vector<std::string> asset_ids;  // clobTokenIds, in outcome order
+  std::vector<std::string> outcomes;   // names, parallel to asset_ids ("" when unknown)
+};
+
 class Store {
  public:
   // Opens (creating if needed) and migrates to the latest schema version.
@@ -227,6 +245,21 @@ class Store {
   // Deletes events older than ts_ms that a later snapshot already covers (taking
   // snapshots first where needed), and superseded snapshots; returns rows deleted.
   virtual int64_t PruneEventsBefore(int64_t ts_ms) = 0;
+
+  // The market catalog. UpsertMarkets inserts or updates every market and its
+  // outcome tokens (names updated, tokens never removed) in one transaction and
+  // returns how many markets it wrote. ListMarkets returns the markets whose
+  // question, slug, condition id, event id or a token id contains `search`
+  // (case-insensitive; every market when empty), ordered by question. A backend
+  // without them says so (StoreError) instead of pretending.
+  virtual int64_t UpsertMarkets(const std::vector<MarketRecord>& markets) {
+    (void)markets;
+    throw StoreError("the market catalog is not implemented for this database backend yet");
+  }
+  virtual std::vector<MarketRecord> ListMarkets(std::string_view search) {
+    (void)search;
+    throw StoreError("the market catalog is not implemented for this database backend yet");
+  }
 };
 
 }  // namespace polyhost

@@ -13,5 +13,6 @@
 #include "polyhost/abi/entry.h"
 #include "polyhost/abi/control.h"
 #include "polyhost/abi/markets.h"
+#include "polyhost/abi/http.h"
 
 #endif /* POLYHOST_ABI_POLYHOST_H */

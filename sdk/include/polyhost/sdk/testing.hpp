@@ -820,9 +820,10 @@ inline std::string find_sha256(const std::string& stdout_text) {
   return end - start == 64 ? stdout_text.substr(start, 64) : std::string();
 }
 
-// After the run the harness logs "warning: plugin <name> was disabled: <why>" for
-// a plugin the host disabled (a hook threw or failed, the plan sink overflowed).
-// Plugins' own log lines start with "<level>: [<name>]", so they cannot match.
+// After the run the harness logs "warn: plugin <name> was disabled: <why>" for
+// a plugin the host disabled (a hook threw or failed, the plan sink overflowed);
+// hosts before the JSON-log change wrote "warning:". Plugins' own log lines
+// start with "<level>: [<name>]", so they cannot match.
 inline std::string find_disabled(const std::string& log) {
   const std::string_view key = " was disabled: ";
   size_t line_start = 0;
@@ -831,7 +832,8 @@ inline std::string find_disabled(const std::string& log) {
     if (line_end == std::string::npos) line_end = log.size();
     const std::string_view line(log.data() + line_start, line_end - line_start);
     const size_t at = line.find(key);
-    if (line.starts_with("warning: plugin ") && at != std::string_view::npos) {
+    const bool host_warning = line.starts_with("warn: plugin ") || line.starts_with("warning: plugin ");
+    if (host_warning && at != std::string_view::npos) {
       return std::string(line.substr(at + key.size()));
     }
     line_start = line_end + 1;

@@ -1,0 +1,241 @@
+#include "obs/db_metrics.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+namespace polyhost::obs {
+namespace {
+
+constexpr double kMicro = 1e-6;
+
+class ReadOnlyDb {
+ public:
+  explicit ReadOnlyDb(const std::string& path) : path_(path) {
+    if (!std::filesystem::exists(path)) throw std::runtime_error("database not found: " + path);
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw std::runtime_error("cannot open database " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 30000);
+  }
+  ~ReadOnlyDb() { sqlite3_close(db_); }
+  ReadOnlyDb(const ReadOnlyDb&) = delete;
+  ReadOnlyDb& operator=(const ReadOnlyDb&) = delete;
+
+  template <typename F>
+  void Query(const char* sql, F&& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(path_ + ": metrics query failed: " + sqlite3_errmsg(db_));
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw std::runtime_error(path_ + ": metrics query failed: " + sqlite3_errmsg(db_));
+  }
+
+  int64_t Int(const char* sql) {
+    int64_t v = 0;
+    Query(sql, [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
+    return v;
+  }
+
+  bool HasTable(const char* name) {
+    bool found = false;
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+  }
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+std::string Text(sqlite3_stmt* st, int col) {
+  const unsigned char* t = sqlite3_column_text(st, col);
+  return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t));
+}
+
+PluginMetrics& PluginRow(std::map<std::string, PluginMetrics>& plugins, const std::string& name) {
+  PluginMetrics& p = plugins[name];
+  p.plugin = name;
+  return p;
+}
+
+}  // namespace
+
+DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
+  ReadOnlyDb db(sqlite_path);
+  if (!db.HasTable("schema_version") || !db.HasTable("market_status")) {
+    throw std::runtime_error(sqlite_path + " is not a polyhost database (no market_status table)");
+  }
+  DbMetrics m;
+  m.schema_version = static_cast<int>(db.Int("SELECT coalesce(max(version), 0) FROM schema_version"));
+  m.db_size_bytes = db.Int("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(sqlite_path + "-wal", ec);
+  if (!ec) m.db_size_bytes += static_cast<int64_t>(wal);
+  // max - min + 1 instead of count(*): O(1) on a table of hundreds of millions of rows.
+  m.event_rows = db.Int("SELECT coalesce(max(id) - min(id) + 1, 0) FROM orderbook_events");
+  m.snapshot_rows = db.Int("SELECT count(*) FROM orderbook_snapshots");
+  db.Query("SELECT count(*), coalesce(sum(committed_line), 0) FROM sources", [&](sqlite3_stmt* st) {
+    m.sources = sqlite3_column_int64(st, 0);
+    m.committed_lines = sqlite3_column_int64(st, 1);
+  });
+  std::map<std::pair<std::string, std::string>, int64_t> mid;
+  db.Query("SELECT o.market, o.asset_id, s.events, s.continuity_breaks, s.stale, s.last_update_ts_ms, s.best_bid, "
+           "s.best_ask FROM market_status s JOIN outcomes o ON o.id = s.outcome_id ORDER BY o.market, o.asset_id",
+           [&](sqlite3_stmt* st) {
+             MarketMetrics r;
+             r.market = Text(st, 0);
+             r.asset_id = Text(st, 1);
+             r.events = sqlite3_column_int64(st, 2);
+             r.continuity_breaks = sqlite3_column_int64(st, 3);
+             r.stale = sqlite3_column_int64(st, 4) != 0;
+             r.last_update_ts_ms = sqlite3_column_int64(st, 5);
+             r.best_bid = sqlite3_column_int64(st, 6);
+             r.best_ask = sqlite3_column_int64(st, 7);
+             if (r.best_bid != 0 && r.best_ask != 0) mid[{r.market, r.asset_id}] = (r.best_bid + r.best_ask) / 2;
+             m.markets.push_back(std::move(r));
+           });
+  if (!db.HasTable("exec_audit")) return m;  // schema v1: market data only
+
+  std::map<std::string, PluginMetrics> plugins;
+  db.Query("SELECT plugin, decision, reason, count(*) FROM exec_audit GROUP BY plugin, decision, reason",
+           [&](sqlite3_stmt* st) {
+             PluginMetrics& p = PluginRow(plugins, Text(st, 0));
+             const std::string decision = Text(st, 1);
+             const int64_t n = sqlite3_column_int64(st, 3);
+             p.plans_by_decision[decision] += n;
+             // The reason code ("crossed_book"), not its free-text detail: labels must
+             // have few values.
+             std::string reason = Text(st, 2);
+             reason.resize(std::min(reason.find(':'), reason.size()));
+             if (decision == "rejected") p.rejects_by_reason[reason.empty() ? "unknown" : reason] += n;
+           });
+  m.event_to_plan.bounds = m.plan_to_ack.bounds = LatencyBucketsSeconds();
+  m.event_to_plan.bucket_counts.assign(m.event_to_plan.bounds.size() + 1, 0);
+  m.plan_to_ack.bucket_counts.assign(m.plan_to_ack.bounds.size() + 1, 0);
+  db.Query("SELECT event_to_plan_us, plan_to_ack_us FROM exec_audit "
+           "WHERE event_to_plan_us IS NOT NULL OR plan_to_ack_us IS NOT NULL",
+           [&](sqlite3_stmt* st) {
+             if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+               m.event_to_plan.Observe(static_cast<double>(sqlite3_column_int64(st, 0)) * kMicro);
+             }
+             if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+               m.plan_to_ack.Observe(static_cast<double>(sqlite3_column_int64(st, 1)) * kMicro);
+             }
+           });
+  db.Query("SELECT plugin, status, count(*) FROM orders GROUP BY plugin, status", [&](sqlite3_stmt* st) {
+    PluginRow(plugins, Text(st, 0)).orders_by_status[Text(st, 1)] += sqlite3_column_int64(st, 2);
+  });
+  db.Query("SELECT r.plugin, o.market, o.asset_id, r.side, f.price_micros, f.size_micros, f.fee_micros "
+           "FROM fills f JOIN orders r ON r.id = f.order_id JOIN outcomes o ON o.id = r.outcome_id",
+           [&](sqlite3_stmt* st) {
+             PluginMetrics& p = PluginRow(plugins, Text(st, 0));
+             const bool buy = sqlite3_column_int64(st, 3) == 0;
+             const int64_t price = sqlite3_column_int64(st, 4);
+             const int64_t size = sqlite3_column_int64(st, 5);
+             const int64_t fee = sqlite3_column_int64(st, 6);
+             const auto notional = static_cast<int64_t>(static_cast<__int128>(price) * size / 1'000'000);
+             ++p.fills;
+             p.filled_size += size;
+             p.fees += fee;
+             p.cash += (buy ? -notional : notional) - fee;
+             p.inventory[{Text(st, 1), Text(st, 2)}] += buy ? size : -size;
+           });
+  for (auto& [name, p] : plugins) {
+    for (const auto& [asset, qty] : p.inventory) {
+      auto it = mid.find(asset);
+      if (it != mid.end()) p.inventory_value += static_cast<int64_t>(static_cast<__int128>(qty) * it->second / 1'000'000);
+    }
+    m.plugins.push_back(std::move(p));
+  }
+  return m;
+}
+
+void AddDbMetrics(MetricsBuilder& out, const DbMetrics& m, int64_t now_ms) {
+  out.Gauge("polyhost_db_schema_version", "Schema version of the database.", {}, m.schema_version);
+  out.Gauge("polyhost_db_size_bytes", "Size of the database file plus its write-ahead log.", {},
+            static_cast<double>(m.db_size_bytes));
+  out.Gauge("polyhost_db_event_rows", "Order book event rows kept (shrinks after prune).", {},
+            static_cast<double>(m.event_rows));
+  out.Gauge("polyhost_db_snapshot_rows", "Order book snapshot rows kept.", {}, static_cast<double>(m.snapshot_rows));
+  out.Gauge("polyhost_db_sources", "Feed files and live sessions recorded.", {}, static_cast<double>(m.sources));
+  out.Gauge("polyhost_db_committed_lines", "Feed lines committed, summed over sources.", {},
+            static_cast<double>(m.committed_lines));
+
+  int64_t stale = 0;
+  for (const MarketMetrics& r : m.markets) {
+    const MetricLabels l = {{"market", r.market}, {"asset", r.asset_id}};
+    stale += r.stale ? 1 : 0;
+    out.Counter("polyhost_market_events_total", "Book events applied, per market and asset.", l,
+                static_cast<double>(r.events));
+    out.Counter("polyhost_market_continuity_breaks_total",
+                "Times an asset's book went stale (sequence gap, drift, missing snapshot).", l,
+                static_cast<double>(r.continuity_breaks));
+    out.Gauge("polyhost_market_stale", "1 while the asset's book is stale (waiting for a snapshot).", l,
+              r.stale ? 1 : 0);
+    out.Gauge("polyhost_market_last_update_timestamp_seconds", "Venue time of the asset's last book update.", l,
+              static_cast<double>(r.last_update_ts_ms) / 1000.0);
+    out.Gauge("polyhost_market_seconds_since_update", "Wall-clock seconds since the asset's last book update.", l,
+              r.last_update_ts_ms > 0 ? static_cast<double>(now_ms - r.last_update_ts_ms) / 1000.0 : 0.0);
+    if (r.best_bid != 0) {
+      out.Gauge("polyhost_market_best_bid_usdc", "Best bid price (USDC per share).", l, r.best_bid * kMicro);
+    }
+    if (r.best_ask != 0) {
+      out.Gauge("polyhost_market_best_ask_usdc", "Best ask price (USDC per share).", l, r.best_ask * kMicro);
+    }
+  }
+  out.Gauge("polyhost_assets", "Assets with a stored book status.", {}, static_cast<double>(m.markets.size()));
+  out.Gauge("polyhost_stale_assets", "Assets whose book is stale.", {}, static_cast<double>(stale));
+
+  for (const PluginMetrics& p : m.plugins) {
+    const MetricLabels l = {{"plugin", p.plugin}};
+    for (const auto& [decision, n] : p.plans_by_decision) {
+      out.Counter("polyhost_plans_total", "Plans decided by the risk gate, per plugin and decision.",
+                  {{"plugin", p.plugin}, {"decision", decision}}, static_cast<double>(n));
+    }
+    for (const auto& [reason, n] : p.rejects_by_reason) {
+      out.Counter("polyhost_plan_rejects_total", "Plans rejected by the risk gate, per plugin and reason.",
+                  {{"plugin", p.plugin}, {"reason", reason}}, static_cast<double>(n));
+    }
+    for (const auto& [status, n] : p.orders_by_status) {
+      out.Gauge("polyhost_orders_by_status", "Orders per plugin by their current status.",
+                {{"plugin", p.plugin}, {"status", status}}, static_cast<double>(n));
+    }
+    int64_t orders = 0, refused = 0;
+    for (const auto& [status, n] : p.orders_by_status) {
+      orders += n;
+      if (status == "rejected") refused += n;
+    }
+    out.Counter("polyhost_orders_total", "Orders created, per plugin.", l, static_cast<double>(orders));
+    out.Counter("polyhost_order_rejects_total", "Orders refused by the relayer, per plugin.", l,
+                static_cast<double>(refused));
+    out.Counter("polyhost_fills_total", "Fills, per plugin.", l, static_cast<double>(p.fills));
+    out.Counter("polyhost_filled_shares_total", "Shares filled, per plugin.", l, p.filled_size * kMicro);
+    out.Counter("polyhost_fees_usdc_total", "Fees paid, per plugin (USDC).", l, p.fees * kMicro);
+    for (const auto& [asset, qty] : p.inventory) {
+      out.Gauge("polyhost_inventory_shares", "Position per plugin and asset (shares; negative = short).",
+                {{"plugin", p.plugin}, {"market", asset.first}, {"asset", asset.second}}, qty * kMicro);
+    }
+    out.Gauge("polyhost_pnl_usdc", "PnL per plugin: cash plus positions at the latest mid (USDC).", l,
+              p.pnl() * kMicro);
+  }
+  if (m.event_to_plan.count() > 0 || !m.plugins.empty()) {
+    out.Histogram("polyhost_event_to_plan_seconds", "Book event to plan latency (exec_audit).", {}, m.event_to_plan);
+    out.Histogram("polyhost_plan_to_ack_seconds", "Plan to relayer acknowledgement latency (exec_audit).", {},
+                  m.plan_to_ack);
+  }
+}
+
+}  // namespace polyhost::obs
