@@ -30,6 +30,18 @@
 namespace polyhost {
 namespace {
 
+// The signing key: from --private-key (warned about, and wiped from the flag),
+// else [relayer] private_key (secrets file or environment). "" when neither.
+std::string TakeSigningKey(std::string& flag_key, const Config& config) {
+  if (flag_key.empty()) return config.relayer.private_key;
+  std::cerr << "warning: --private-key puts the key in your shell history and the process list; "
+               "prefer secrets.local.toml (chmod 600) or POLYHOST_RELAYER_PRIVATE_KEY\n";
+  std::string key = flag_key;
+  OPENSSL_cleanse(flag_key.data(), flag_key.size());
+  flag_key.clear();
+  return key;
+}
+
 namespace sg = signing;
 
 struct DryRunFlags {
@@ -101,16 +113,7 @@ int RunDryRun(DryRunFlags& f) {
   const std::string host = HostOf(f.base_url);
 
   // --- the key: command line (warned), else [relayer] private_key (secrets file / env) ---
-  std::string key_text;
-  if (!f.private_key.empty()) {
-    std::cerr << "warning: --private-key puts the key in your shell history and the process list; "
-                 "prefer secrets.local.toml (chmod 600) or POLYHOST_RELAYER_PRIVATE_KEY\n";
-    key_text = f.private_key;
-    OPENSSL_cleanse(f.private_key.data(), f.private_key.size());
-    f.private_key.clear();
-  } else {
-    key_text = config.relayer.private_key;
-  }
+  std::string key_text = TakeSigningKey(f.private_key, config);
   if (key_text.empty()) {
     throw UsageError(
         "no signing key: set [relayer] private_key in secrets.local.toml, POLYHOST_RELAYER_PRIVATE_KEY, or pass "
@@ -242,16 +245,7 @@ struct VenueFlags {
 
 // The signer's address: the key from --private-key (warned) or [relayer] private_key.
 std::string SignerAddress(VenueFlags& f, const Config& config) {
-  std::string key_text;
-  if (!f.private_key.empty()) {
-    std::cerr << "warning: --private-key puts the key in your shell history and the process list; "
-                 "prefer secrets.local.toml (chmod 600) or POLYHOST_RELAYER_PRIVATE_KEY\n";
-    key_text = f.private_key;
-    OPENSSL_cleanse(f.private_key.data(), f.private_key.size());
-    f.private_key.clear();
-  } else {
-    key_text = config.relayer.private_key;
-  }
+  std::string key_text = TakeSigningKey(f.private_key, config);
   if (key_text.empty()) {
     throw UsageError("no signing key (its address authenticates the request): set [relayer] private_key in "
                      "secrets.local.toml or POLYHOST_RELAYER_PRIVATE_KEY");

@@ -28,6 +28,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "run/run_session.h"
 #include "core/json_text.h"
 #include "obs/logging.h"
 #include "plugin/control_extension.h"
@@ -73,24 +74,6 @@ std::vector<std::filesystem::path> SearchDirs(const Config& config) {
   return dirs;
 }
 
-PluginConfig SectionFor(const Config& config, const std::string& name) {
-  PluginConfig out;
-  auto it = config.plugin_sections.find(name);
-  if (it == config.plugin_sections.end()) return out;
-  for (const auto& [key, setting] : it->second) {
-    PluginConfigValue v;
-    v.text = setting.text;
-    switch (setting.type) {
-      case PluginValueType::kString: v.kind = PluginValueKind::kString; break;
-      case PluginValueType::kInteger: v.kind = PluginValueKind::kInteger; break;
-      case PluginValueType::kFloat: v.kind = PluginValueKind::kFloat; break;
-      case PluginValueType::kBool: v.kind = PluginValueKind::kBool; break;
-      default: v.kind = PluginValueKind::kOther; break;
-    }
-    out.emplace(key, std::move(v));
-  }
-  return out;
-}
 
 // Where pauses requested offline are kept: beside a SQLite database, so the
 // next `polyhost run` on it sees them; in memory for other backends.
@@ -163,7 +146,7 @@ int RunLocal(const TgbotFlags& flags) {
   std::filesystem::path path;
   ph_plugin_entry proxy = OpenBotLibrary(config, flags.plugin, &path);
 
-  PluginConfig plugin_config = SectionFor(config, "tgbot");
+  PluginConfig plugin_config = PluginConfigFor(config, "tgbot");
   plugin_config["live"] = {PluginValueKind::kBool, "false"};  // offline: never poll the Bot API
   plugin_config["default_market"] = {PluginValueKind::kString, flags.market};
   plugin_config["default_outcome"] = {PluginValueKind::kString, flags.outcome};
@@ -230,7 +213,7 @@ int Serve(const TgbotFlags& flags) {
   HttpExtension http([](const std::string& line) { AuditLine(0, line); });
   std::filesystem::path path;
   ph_plugin_entry proxy = OpenBotLibrary(config, flags.plugin, &path);
-  PluginConfig plugin_config = SectionFor(config, "tgbot");
+  PluginConfig plugin_config = PluginConfigFor(config, "tgbot");
   plugin_config["live"] = {PluginValueKind::kBool, "true"};
   struct sigaction sa {};
   sa.sa_handler = &OnServeSignal;

@@ -114,12 +114,8 @@ class Session final : public RelayerListener {
       if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
       if (name.starts_with("lib")) name = name.substr(3);
       if (name.ends_with(".so")) name.resize(name.size() - 3);
-      const PluginSection* section = nullptr;
-      if (options_.config != nullptr) {
-        auto it = options_.config->plugin_sections.find(name);
-        if (it != options_.config->plugin_sections.end()) section = &it->second;
-      }
-      PluginLoadResult r = host_->Load(spec, ToPluginConfig(section));
+      PluginLoadResult r =
+          host_->Load(spec, options_.config != nullptr ? PluginConfigFor(*options_.config, name) : PluginConfig{});
       if (!r.ok) throw std::runtime_error("cannot load plugin '" + spec + "': " + r.error);
     }
     host_->ActivateAll();
@@ -602,6 +598,11 @@ class Session final : public RelayerListener {
 RunSummary RunFeed(const RunOptions& options) {
   Session session(options);
   return session.Run();
+}
+
+PluginConfig PluginConfigFor(const Config& config, const std::string& name) {
+  auto it = config.plugin_sections.find(name);
+  return ToPluginConfig(it == config.plugin_sections.end() ? nullptr : &it->second);
 }
 
 }  // namespace polyhost

@@ -105,4 +105,8 @@ struct RunSummary {
 // or the relayer type is not available; ReplayError under strict.
 RunSummary RunFeed(const RunOptions& options);
 
+// The [plugin.<name>] section of `config` as the plugin host hands it to the
+// plugin (empty when the section is absent).
+PluginConfig PluginConfigFor(const Config& config, const std::string& name);
+
 }  // namespace polyhost
