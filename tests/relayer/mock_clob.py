@@ -10,8 +10,13 @@ headers, body, the monotonic time, and what the mock checked:
   auth_ok  - the five L2 headers are present, key and passphrase match, and
              POLY_SIGNATURE is the HMAC of timestamp + METHOD + path + body
   shape_ok - POST /order: the exact V2 body (key order, types, compact JSON)
+  l1_ok    - POST /auth/api-key, GET /auth/derive-api-key: the four L1 headers
+             are present and well-formed (address as --address, a 65-byte
+             signature, a recent timestamp, a numeric nonce); the EIP-712
+             signature itself is checked bit for bit by the C++ unit tests
 Endpoints: GET /version, POST /order, DELETE /order, DELETE /cancel-all,
-GET /data/orders (paged with next_cursor). With --reject, POST /order answers
+GET /data/orders (paged with next_cursor), POST /auth/api-key and
+GET /auth/derive-api-key (answer --api-key/--secret/--passphrase). With --reject, POST /order answers
 --reject-status (default 400) with {"error": MESSAGE}.
 """
 import argparse, base64, hashlib, hmac, json, sys, threading, time
@@ -21,6 +26,8 @@ from urllib.parse import urlsplit, parse_qs
 ORDER_KEYS = ["salt", "maker", "signer", "tokenId", "makerAmount", "takerAmount", "side", "signatureType",
               "expiration", "timestamp", "metadata", "builder", "signature"]
 L2_HEADERS = ["POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP", "POLY_API_KEY", "POLY_PASSPHRASE"]
+L1_HEADERS = ["POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP", "POLY_NONCE"]
+L1_PATHS = {("POST", "/auth/api-key"), ("GET", "/auth/derive-api-key")}
 
 
 def l2_signature(secret, timestamp, method, path, body):
@@ -94,9 +101,17 @@ def make_handler(state):
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n).decode() if n else ""
             method = self.command
-            poly = {h: self.headers.get(h) for h in L2_HEADERS if self.headers.get(h) is not None}
+            poly = {h: self.headers.get(h) for h in L2_HEADERS + ["POLY_NONCE"] if self.headers.get(h) is not None}
             auth_ok = None
-            if url.path != "/version":
+            if (method, url.path) in L1_PATHS:
+                sig = poly.get("POLY_SIGNATURE") or ""
+                auth_ok = (all(h in poly for h in L1_HEADERS) and "POLY_API_KEY" not in poly
+                           and (not a.address or poly["POLY_ADDRESS"] == a.address)
+                           and sig.startswith("0x") and len(sig) == 132
+                           and poly["POLY_TIMESTAMP"].isdigit()
+                           and abs(int(poly["POLY_TIMESTAMP"]) - time.time()) < 300
+                           and poly["POLY_NONCE"].isdigit())
+            elif url.path != "/version":
                 auth_ok = (len(poly) == 5 and poly["POLY_API_KEY"] == a.api_key
                            and poly["POLY_PASSPHRASE"] == a.passphrase
                            and (not a.address or poly["POLY_ADDRESS"] == a.address)
@@ -117,6 +132,8 @@ def make_handler(state):
                 return self.reply(200, {"version": a.version})
             if auth_ok is not True:
                 return self.reply(401, {"error": "Unauthorized/Invalid api key"})
+            if (method, url.path) in L1_PATHS:
+                return self.reply(200, {"apiKey": a.api_key, "secret": a.secret, "passphrase": a.passphrase})
             if (method, url.path) == ("POST", "/order"):
                 if shape:
                     return self.reply(400, {"error": f"invalid order payload: {shape}"})

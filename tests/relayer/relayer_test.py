@@ -3,7 +3,7 @@
   relayer_test.py POLYHOST TEST_NAME
 Each test starts its own mock on a loopback port; the mock logs every request
 it received, so "nothing was sent" is checked from the server's side."""
-import json, os, sqlite3, subprocess, sys, tempfile, time
+import json, os, shutil, sqlite3, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -280,6 +280,40 @@ def approvals_are_explained_not_sent():
     assert "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045" in r.stdout
     run(["relayer-approve-usdc", "--amount", "-1"], e, check=2)
     run(["relayer-approve-outcome", "--token", "yes", "--amount", "1"], e, check=2)
+
+
+@test
+def api_key_create_and_derive_write_a_private_file():
+    d = tempfile.mkdtemp(prefix="relayer-test-")
+    mock = Mock(d, "--address", "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23")
+    try:
+        e = env_for(mock.url, dry_run=True)
+        for k in ("POLYHOST_RELAYER_API_KEY", "POLYHOST_RELAYER_API_SECRET", "POLYHOST_RELAYER_API_PASSPHRASE"):
+            del e[k]  # what a new user has: only the key
+        out = os.path.join(d, "creds.toml")
+        r = run(["relayer-api-key", "create", "--out", out], e, check=0)  # run() asserts no secret is printed
+        assert "created CLOB API credentials for 0x2c7536E3605D9C16a7a3D7b1898e529396a65c23" in r.stdout, r.stdout
+        assert os.stat(out).st_mode & 0o777 == 0o600
+        text = open(out).read()
+        assert f'api_key = "{API_KEY}"' in text and f'api_secret = "{SECRET}"' in text, text
+        assert f'api_passphrase = "{PASSPHRASE}"' in text and "[relayer]" in text
+        last = mock.requests()[-1]
+        assert (last["method"], last["path"], last["auth_ok"]) == ("POST", "/auth/api-key", True), last
+        assert last["headers"]["POLY_NONCE"] == "0" and "POLY_API_KEY" not in last["headers"]
+        # An existing file is kept unless --force; derive with another nonce.
+        run(["relayer-api-key", "derive", "--out", out, "--nonce", "7"], e, check=2)
+        r = run(["relayer-api-key", "derive", "--out", out, "--nonce", "7", "--force"], e, check=0)
+        last = mock.requests()[-1]
+        assert (last["method"], last["path"], last["auth_ok"]) == ("GET", "/auth/derive-api-key", True), last
+        assert last["headers"]["POLY_NONCE"] == "7"
+        # The credentials work: the file is a valid secrets layer for an L2 request.
+        shutil.copy(out, os.path.join(d, "secrets.local.toml"))
+        cfg = os.path.join(d, "polyhost.toml")
+        open(cfg, "w").write("")
+        r = run(["relayer-open-orders", "--config", cfg, "--json"], e, check=0)
+        assert mock.requests()[-1]["auth_ok"] is True and json.loads(r.stdout) == []
+    finally:
+        mock.close()
 
 
 @test

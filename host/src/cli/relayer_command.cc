@@ -15,9 +15,15 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "cli/command.h"
 #include "cli/relayer_options.h"
@@ -323,6 +329,82 @@ int RunCancelAll(VenueFlags& f) {
   return 0;
 }
 
+// --- relayer-api-key ---------------------------------------------------------------
+
+struct ApiKeyFlags {
+  VenueFlags venue;
+  std::string action;  // create | derive
+  std::string out;
+  uint64_t nonce = 0;
+  bool force = false;
+};
+
+// TOML basic-string quoting for the credentials file.
+std::string TomlQuoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Creates or derives the CLOB API credentials of the signing key (L1) and writes
+// them, owner-readable only, as a [relayer] section to merge into
+// secrets.local.toml. They are never printed.
+int RunApiKey(ApiKeyFlags& f) {
+  LoadedConfig loaded = LoadConfigFor(f.venue.common);
+  const Config& config = loaded.config;
+  if (!f.force && std::filesystem::exists(f.out)) {
+    throw UsageError(f.out + " exists; pass --force to replace it");
+  }
+  std::string key_text = TakeSigningKey(f.venue.private_key, config);
+  if (key_text.empty()) {
+    throw UsageError("no signing key (L1 signs with it): set [relayer] private_key in secrets.local.toml or "
+                     "POLYHOST_RELAYER_PRIVATE_KEY");
+  }
+  std::optional<sg::PrivateKey> key;
+  try {
+    key.emplace(sg::PrivateKey::FromHex(key_text));
+  } catch (const sg::SigningError& e) {
+    OPENSSL_cleanse(key_text.data(), key_text.size());
+    throw UsageError(std::string("private key: ") + e.what());
+  }
+  OPENSSL_cleanse(key_text.data(), key_text.size());
+  RealRelayerOptions o = RealRelayerOptionsFromConfig(config);
+  o.clob.address = sg::ChecksumAddress(key->address());
+  ClobClient client(o.clob);
+  const bool create = f.action == "create";
+  sg::ApiCredentials creds =
+      client.CreateOrDeriveApiKey(*key, static_cast<uint64_t>(config.relayer.chain_id), f.nonce, create);
+
+  const std::string text = "# CLOB API credentials of " + o.clob.address + " (nonce " + std::to_string(f.nonce) +
+                           "), from `polyhost relayer-api-key " + f.action +
+                           "`.\n# Secrets: merge into secrets.local.toml, never commit.\n[relayer]\napi_key = " +
+                           TomlQuoted(creds.api_key) + "\napi_secret = " + TomlQuoted(creds.secret) +
+                           "\napi_passphrase = " + TomlQuoted(creds.passphrase) + "\n";
+  OPENSSL_cleanse(creds.secret.data(), creds.secret.size());
+  OPENSSL_cleanse(creds.passphrase.data(), creds.passphrase.size());
+  const std::string tmp = f.out + ".tmp";
+  {
+    // Created 0600 before anything is written, then renamed over --out.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    const bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) {
+      std::filesystem::remove(tmp);
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    }
+  }
+  std::filesystem::rename(tmp, f.out);
+  std::cout << (create ? "created" : "derived") << " CLOB API credentials for " << o.clob.address << " (nonce "
+            << f.nonce << ") and wrote them to " << f.out
+            << " (mode 600); merge its [relayer] keys into secrets.local.toml\n";
+  return 0;
+}
+
 // --- relayer-approve-usdc / relayer-approve-outcome ---------------------------------
 
 // Polygon mainnet, V2 (docs.polymarket.com/resources/contracts, Polymarket/ctf-exchange-v2).
@@ -501,6 +583,20 @@ void AddRelayerCommands(CLI::App& app, CommandRegistry& registry) {
   cancel_cmd->add_option("--private-key", ca->private_key, "signing key (prefer secrets.local.toml)");
   AddCommonFlags(cancel_cmd, &ca->common, /*with_db=*/false);
   registry.Add(cancel_cmd, [ca]() -> int { return RunCancelAll(*ca); });
+
+  auto ak = std::make_shared<ApiKeyFlags>();
+  CLI::App* key_cmd = app.add_subcommand(
+      "relayer-api-key",
+      "Create (POST /auth/api-key) or derive (GET /auth/derive-api-key) your CLOB API credentials with the signing "
+      "key (L1) and write them to a 0600 file");
+  key_cmd->add_option("action", ak->action, "create | derive")->required()->check(CLI::IsMember({"create", "derive"}));
+  key_cmd->add_option("--out", ak->out, "file to write the [relayer] api_key/api_secret/api_passphrase to")
+      ->required();
+  key_cmd->add_option("--nonce", ak->nonce, "ClobAuth nonce (default 0)");
+  key_cmd->add_flag("--force", ak->force, "replace --out if it exists");
+  key_cmd->add_option("--private-key", ak->venue.private_key, "signing key (prefer secrets.local.toml)");
+  AddCommonFlags(key_cmd, &ak->venue.common, /*with_db=*/false);
+  registry.Add(key_cmd, [ak]() -> int { return RunApiKey(*ak); });
 
   auto au = std::make_shared<ApproveFlags>();
   CLI::App* usdc = app.add_subcommand(

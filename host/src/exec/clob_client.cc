@@ -165,6 +165,15 @@ ClobClient::ClobClient(ClobClientOptions options)
 
 ClobResponse ClobClient::Send(std::string_view method, std::string_view path, std::string_view query,
                               std::string body, bool authenticated, bool idempotent) {
+  if (!authenticated) return SendSigned(method, path, query, std::move(body), nullptr, idempotent);
+  const std::string signed_body = body;
+  return SendSigned(method, path, query, std::move(body), [&](const std::string& ts) {
+    return signing::L2Headers(options_.address, options_.creds, ts, method, path, signed_body);
+  }, idempotent);
+}
+
+ClobResponse ClobClient::SendSigned(std::string_view method, std::string_view path, std::string_view query,
+                                    std::string body, const Signer& signer, bool idempotent) {
   const std::string endpoint = std::string(method) + " " + std::string(path);
   const int attempts = idempotent ? std::max(1, options_.max_attempts) : 1;
   int64_t delay_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.backoff).count();
@@ -178,12 +187,9 @@ ClobResponse ClobClient::Send(std::string_view method, std::string_view path, st
     req.body = body;
     req.headers.push_back({"Accept", "application/json"});
     if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-    if (authenticated) {
+    if (signer) {
       // Signed per attempt: the timestamp must be current.
-      const std::string ts = std::to_string(options_.unix_seconds());
-      for (auto& [name, value] : signing::L2Headers(options_.address, options_.creds, ts, method, path, body)) {
-        req.headers.push_back({name, value});
-      }
+      for (auto& [name, value] : signer(std::to_string(options_.unix_seconds()))) req.headers.push_back({name, value});
     }
     bool retryable = false;
     try {
@@ -211,6 +217,29 @@ ClobResponse ClobClient::Send(std::string_view method, std::string_view path, st
     }
   }
   throw ClobError(endpoint + ": failed after " + std::to_string(attempts) + " attempts: " + last_error);
+}
+
+signing::ApiCredentials ClobClient::CreateOrDeriveApiKey(const signing::PrivateKey& key, uint64_t chain_id,
+                                                         uint64_t nonce, bool create) {
+  const std::string_view method = create ? "POST" : "GET";
+  const std::string_view path = create ? "/auth/api-key" : "/auth/derive-api-key";
+  // Creating is not idempotent (a second call may mint another set); deriving is.
+  ClobResponse r = SendSigned(method, path, {}, {}, [&](const std::string& ts) {
+    return signing::L1Headers(key, chain_id, ts, nonce);
+  }, /*idempotent=*/!create);
+  const std::string endpoint = std::string(method) + " " + options_.base_url + std::string(path);
+  if (!r.ok()) throw ClobError(endpoint + ": HTTP " + std::to_string(r.status) + ": " + ErrorText(r.body));
+  json::value v = ParseOrNull(r.body);
+  auto field = [&](const char* name) -> std::string {
+    if (v.is_object()) {
+      auto it = v.get_object().find(name);
+      if (it != v.get_object().end() && it->value().is_string() && !it->value().get_string().empty()) {
+        return std::string(it->value().get_string());
+      }
+    }
+    throw ClobError(endpoint + ": the response has no \"" + name + "\"");
+  };
+  return signing::ApiCredentials{field("apiKey"), field("secret"), field("passphrase")};
 }
 
 int ClobClient::GetVersion() {

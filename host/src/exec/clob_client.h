@@ -96,13 +96,24 @@ class ClobClient {
   ClobResponse CancelAll();
   // GET /data/orders, following next_cursor to the end. Throws ClobError.
   std::vector<OpenOrder> GetOpenOrders(std::string_view market = {}, std::string_view asset_id = {});
+  // L1: POST /auth/api-key (create = true: new credentials) or GET
+  // /auth/derive-api-key (the existing ones for `nonce`), signed with the key's
+  // ClobAuth EIP-712 signature. Throws ClobError naming the endpoint and status,
+  // never the credentials.
+  signing::ApiCredentials CreateOrDeriveApiKey(const signing::PrivateKey& key, uint64_t chain_id, uint64_t nonce,
+                                               bool create);
 
   const ClobClientOptions& options() const { return options_; }
 
  private:
+  // The authentication headers of one attempt, given its POLY_TIMESTAMP; empty
+  // for a public endpoint.
+  using Signer = std::function<signing::Headers(const std::string& timestamp)>;
   // `path` is signed without its query; `query` ("a=b&c=d") is appended to the URL.
   ClobResponse Send(std::string_view method, std::string_view path, std::string_view query, std::string body,
                     bool authenticated, bool idempotent);
+  ClobResponse SendSigned(std::string_view method, std::string_view path, std::string_view query, std::string body,
+                          const Signer& signer, bool idempotent);
 
   ClobClientOptions options_;
   net::HttpClient http_;
