@@ -25,7 +25,7 @@ bench: build
 	@bash bench/run.sh $(BUILD_DIR)
 
 asan: setup
-	@cmake --preset asan >/dev/null && cmake --build --preset asan -j $(JOBS) && ctest --preset asan -j $(JOBS)
+	@cmake --preset asan >/dev/null && cmake --build --preset asan -j $(JOBS) && bash scripts/test.sh build/asan
 
 clean:
 	rm -rf build
