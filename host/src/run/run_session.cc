@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -487,10 +488,12 @@ class Session final : public RelayerListener {
       pu.event = PluginOrderEvent::kPlanAccepted;
       host_->DispatchOrderUpdate(pu);
       open_legs_[plan.plan_id] = static_cast<int64_t>(plan.legs.size());
-      AuditRow* accepted_audit = nullptr;
+      // An index, not a pointer: Submit below may append (venue rejects) and
+      // reallocate pending_audits_.
+      std::optional<size_t> accepted_audit;
       if (persist_) {
         pending_audits_.push_back(std::move(audit));
-        accepted_audit = &pending_audits_.back();
+        accepted_audit = pending_audits_.size() - 1;
       }
       for (uint32_t i = 0; i < plan.legs.size(); ++i) {
         const PlanLeg& leg = plan.legs[i];
@@ -523,7 +526,9 @@ class Session final : public RelayerListener {
         if (o.plan_id == plan.plan_id && o.ack_us > ack) ack = o.ack_us;
       }
       if (ack < 0) ack = (SteadyNs() - plan.planned_ns) / 1000;
-      if (accepted_audit != nullptr) accepted_audit->plan_to_ack_us = ack;
+      if (accepted_audit && *accepted_audit < pending_audits_.size()) {
+        pending_audits_[*accepted_audit].plan_to_ack_us = ack;
+      }
     }
   }
 
