@@ -19,6 +19,7 @@
 #include "core/decimal.h"
 #include "store/db_url.h"
 #include "store/levels_json.h"
+#include "store/sqlite_reader.h"
 
 namespace polyhost {
 namespace {
@@ -35,51 +36,6 @@ struct ReportFlags {
 
 // ---- reading ----------------------------------------------------------------------------------
 
-class Db {
- public:
-  explicit Db(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw std::runtime_error("cannot open database " + path + ": " + msg);
-    }
-    sqlite3_busy_timeout(db_, 30000);
-  }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-
-  // Runs `sql`, calling row(stmt) for each row.
-  template <typename F>
-  void Query(const char* sql, F&& row) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("report query failed: ") + sqlite3_errmsg(db_));
-    }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("report query failed: ") + sqlite3_errmsg(db_));
-  }
-  bool HasTable(const std::string& name) {
-    bool found = false;
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &st, nullptr);
-    sqlite3_bind_text(st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-std::string Text(sqlite3_stmt* st, int col) {
-  const unsigned char* t = sqlite3_column_text(st, col);
-  return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t));
-}
 
 struct OrderRow {
   int64_t id, outcome_id, side, price, size, filled, created, updated;
@@ -93,7 +49,7 @@ struct MidPoint {
 };
 
 // Rebuilds each outcome's book from orderbook_events and records (ts, mid) at every change.
-std::map<int64_t, std::vector<MidPoint>> MidHistory(Db& db, const std::set<int64_t>& outcomes) {
+std::map<int64_t, std::vector<MidPoint>> MidHistory(SqliteReader& db, const std::set<int64_t>& outcomes) {
   std::map<int64_t, std::vector<MidPoint>> out;
   std::map<int64_t, std::pair<std::map<int64_t, int64_t>, std::map<int64_t, int64_t>>> books;
   db.Query("SELECT outcome_id, ts_ms, kind, side, price, size, levels_json FROM orderbook_events ORDER BY id",
@@ -104,7 +60,7 @@ std::map<int64_t, std::vector<MidPoint>> MidHistory(Db& db, const std::set<int64
              const int kind = sqlite3_column_int(st, 2);
              if (kind == 1) {
                std::vector<Level> b, a;
-               if (!DecodeLevelsJson(Text(st, 6), &b, &a)) return;
+               if (!DecodeLevelsJson(SqliteReader::Text(st, 6), &b, &a)) return;
                bids.clear();
                asks.clear();
                for (const Level& l : b) if (l.size > 0) bids[l.price] = l.size;
@@ -324,7 +280,7 @@ int RunReport(const ReportFlags& flags) {
   if (url.backend != DbUrl::Backend::kSqlite) throw UsageError("report reads SQLite databases only (for now)");
   if (url.path == ":memory:") throw UsageError("report needs a database file, not :memory:");
   if (!std::filesystem::exists(url.path)) throw std::runtime_error("database not found: " + url.path);
-  Db db(url.path);
+  SqliteReader db(url.path, "report");
   if (!db.HasTable("orders") || !db.HasTable("fills")) {
     throw std::runtime_error("database " + url.path + " has no execution tables (schema version < 2)");
   }
@@ -332,7 +288,7 @@ int RunReport(const ReportFlags& flags) {
 
   std::map<int64_t, std::pair<std::string, std::string>> outcomes;
   db.Query("SELECT id, market, asset_id FROM outcomes", [&](sqlite3_stmt* st) {
-    outcomes[sqlite3_column_int64(st, 0)] = {Text(st, 1), Text(st, 2)};
+    outcomes[sqlite3_column_int64(st, 0)] = {SqliteReader::Text(st, 1), SqliteReader::Text(st, 2)};
   });
   std::map<int64_t, int64_t> status_mid2;
   int64_t last_market_ts = 0;
@@ -347,7 +303,7 @@ int RunReport(const ReportFlags& flags) {
            [&](sqlite3_stmt* st) {
              OrderRow o{sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
                         sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
-                        sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7), Text(st, 8), Text(st, 9)};
+                        sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7), SqliteReader::Text(st, 8), SqliteReader::Text(st, 9)};
              if (flags.plugin.empty() || o.plugin == flags.plugin) orders[o.id] = o;
            });
   std::vector<FillRow> fills;

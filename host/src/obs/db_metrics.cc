@@ -6,64 +6,13 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "store/sqlite_reader.h"
+
 namespace polyhost::obs {
 namespace {
 
 constexpr double kMicro = 1e-6;
 
-class ReadOnlyDb {
- public:
-  explicit ReadOnlyDb(const std::string& path) : path_(path) {
-    if (!std::filesystem::exists(path)) throw std::runtime_error("database not found: " + path);
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw std::runtime_error("cannot open database " + path + ": " + msg);
-    }
-    sqlite3_busy_timeout(db_, 30000);
-  }
-  ~ReadOnlyDb() { sqlite3_close(db_); }
-  ReadOnlyDb(const ReadOnlyDb&) = delete;
-  ReadOnlyDb& operator=(const ReadOnlyDb&) = delete;
-
-  template <typename F>
-  void Query(const char* sql, F&& row) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(path_ + ": metrics query failed: " + sqlite3_errmsg(db_));
-    }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw std::runtime_error(path_ + ": metrics query failed: " + sqlite3_errmsg(db_));
-  }
-
-  int64_t Int(const char* sql) {
-    int64_t v = 0;
-    Query(sql, [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
-    return v;
-  }
-
-  bool HasTable(const char* name) {
-    bool found = false;
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, nullptr);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
-  }
-
- private:
-  std::string path_;
-  sqlite3* db_ = nullptr;
-};
-
-std::string Text(sqlite3_stmt* st, int col) {
-  const unsigned char* t = sqlite3_column_text(st, col);
-  return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t));
-}
 
 PluginMetrics& PluginRow(std::map<std::string, PluginMetrics>& plugins, const std::string& name) {
   PluginMetrics& p = plugins[name];
@@ -74,7 +23,7 @@ PluginMetrics& PluginRow(std::map<std::string, PluginMetrics>& plugins, const st
 }  // namespace
 
 DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
-  ReadOnlyDb db(sqlite_path);
+  SqliteReader db(sqlite_path, "metrics");
   if (!db.HasTable("schema_version") || !db.HasTable("market_status")) {
     throw std::runtime_error(sqlite_path + " is not a polyhost database (no market_status table)");
   }
@@ -96,8 +45,8 @@ DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
            "s.best_ask FROM market_status s JOIN outcomes o ON o.id = s.outcome_id ORDER BY o.market, o.asset_id",
            [&](sqlite3_stmt* st) {
              MarketMetrics r;
-             r.market = Text(st, 0);
-             r.asset_id = Text(st, 1);
+             r.market = SqliteReader::Text(st, 0);
+             r.asset_id = SqliteReader::Text(st, 1);
              r.events = sqlite3_column_int64(st, 2);
              r.continuity_breaks = sqlite3_column_int64(st, 3);
              r.stale = sqlite3_column_int64(st, 4) != 0;
@@ -112,13 +61,13 @@ DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
   std::map<std::string, PluginMetrics> plugins;
   db.Query("SELECT plugin, decision, reason, count(*) FROM exec_audit GROUP BY plugin, decision, reason",
            [&](sqlite3_stmt* st) {
-             PluginMetrics& p = PluginRow(plugins, Text(st, 0));
-             const std::string decision = Text(st, 1);
+             PluginMetrics& p = PluginRow(plugins, SqliteReader::Text(st, 0));
+             const std::string decision = SqliteReader::Text(st, 1);
              const int64_t n = sqlite3_column_int64(st, 3);
              p.plans_by_decision[decision] += n;
              // The reason code ("crossed_book"), not its free-text detail: labels must
              // have few values.
-             std::string reason = Text(st, 2);
+             std::string reason = SqliteReader::Text(st, 2);
              reason.resize(std::min(reason.find(':'), reason.size()));
              if (decision == "rejected") p.rejects_by_reason[reason.empty() ? "unknown" : reason] += n;
            });
@@ -136,12 +85,12 @@ DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
              }
            });
   db.Query("SELECT plugin, status, count(*) FROM orders GROUP BY plugin, status", [&](sqlite3_stmt* st) {
-    PluginRow(plugins, Text(st, 0)).orders_by_status[Text(st, 1)] += sqlite3_column_int64(st, 2);
+    PluginRow(plugins, SqliteReader::Text(st, 0)).orders_by_status[SqliteReader::Text(st, 1)] += sqlite3_column_int64(st, 2);
   });
   db.Query("SELECT r.plugin, o.market, o.asset_id, r.side, f.price_micros, f.size_micros, f.fee_micros "
            "FROM fills f JOIN orders r ON r.id = f.order_id JOIN outcomes o ON o.id = r.outcome_id",
            [&](sqlite3_stmt* st) {
-             PluginMetrics& p = PluginRow(plugins, Text(st, 0));
+             PluginMetrics& p = PluginRow(plugins, SqliteReader::Text(st, 0));
              const bool buy = sqlite3_column_int64(st, 3) == 0;
              const int64_t price = sqlite3_column_int64(st, 4);
              const int64_t size = sqlite3_column_int64(st, 5);
@@ -151,7 +100,7 @@ DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
              p.filled_size += size;
              p.fees += fee;
              p.cash += (buy ? -notional : notional) - fee;
-             p.inventory[{Text(st, 1), Text(st, 2)}] += buy ? size : -size;
+             p.inventory[{SqliteReader::Text(st, 1), SqliteReader::Text(st, 2)}] += buy ? size : -size;
            });
   for (auto& [name, p] : plugins) {
     for (const auto& [asset, qty] : p.inventory) {
