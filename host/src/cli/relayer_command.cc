@@ -50,6 +50,25 @@ std::string TakeSigningKey(std::string& flag_key, const Config& config) {
 
 namespace sg = signing;
 
+// The parsed signing key (see TakeSigningKey); its text is wiped either way.
+// `use` says what needs it, for the error when there is none.
+sg::PrivateKey LoadSigningKey(std::string& flag_key, const Config& config, std::string_view use) {
+  std::string key_text = TakeSigningKey(flag_key, config);
+  if (key_text.empty()) {
+    throw UsageError("no signing key (" + std::string(use) +
+                     "): set [relayer] private_key in secrets.local.toml, POLYHOST_RELAYER_PRIVATE_KEY, or pass "
+                     "--private-key");
+  }
+  try {
+    sg::PrivateKey key = sg::PrivateKey::FromHex(key_text);
+    OPENSSL_cleanse(key_text.data(), key_text.size());
+    return key;
+  } catch (const sg::SigningError& e) {
+    OPENSSL_cleanse(key_text.data(), key_text.size());
+    throw UsageError(std::string("private key: ") + e.what());
+  }
+}
+
 struct DryRunFlags {
   CommonFlags common;
   std::string market;
@@ -119,20 +138,7 @@ int RunDryRun(DryRunFlags& f) {
   const std::string host = HostOf(f.base_url);
 
   // --- the key: command line (warned), else [relayer] private_key (secrets file / env) ---
-  std::string key_text = TakeSigningKey(f.private_key, config);
-  if (key_text.empty()) {
-    throw UsageError(
-        "no signing key: set [relayer] private_key in secrets.local.toml, POLYHOST_RELAYER_PRIVATE_KEY, or pass "
-        "--private-key");
-  }
-  std::optional<sg::PrivateKey> key;
-  try {
-    key.emplace(sg::PrivateKey::FromHex(key_text));
-  } catch (const sg::SigningError& e) {
-    OPENSSL_cleanse(key_text.data(), key_text.size());
-    throw UsageError(std::string("private key: ") + e.what());
-  }
-  OPENSSL_cleanse(key_text.data(), key_text.size());
+  const sg::PrivateKey key = LoadSigningKey(f.private_key, config, "the order is signed with it");
 
   // --- API credentials (L2) --------------------------------------------------------
   sg::ApiCredentials creds = RealRelayerOptionsFromConfig(config).clob.creds;
@@ -176,10 +182,10 @@ int RunDryRun(DryRunFlags& f) {
   const std::string path = "/order";
   const std::string timestamp_s = std::to_string(ts_ms / 1000);
   try {
-    order = sg::BuildLimitOrder(*key, sg::PolygonV2Domain(f.neg_risk), p);
+    order = sg::BuildLimitOrder(key, sg::PolygonV2Domain(f.neg_risk), p);
     body = sg::PostOrderBody(order, creds.api_key, f.order_type);
     shown_body = sg::PostOrderBody(order, sg::Masked(creds.api_key), f.order_type);
-    headers = sg::L2Headers(sg::ChecksumAddress(key->address()), creds, timestamp_s, "POST", path, body);
+    headers = sg::L2Headers(sg::ChecksumAddress(key.address()), creds, timestamp_s, "POST", path, body);
   } catch (const sg::SigningError& e) {
     throw UsageError(e.what());
   }
@@ -191,7 +197,7 @@ int RunDryRun(DryRunFlags& f) {
             << "  makerAmount " << order.order.maker_amount << " (" << FormatDecimal(static_cast<int64_t>(order.order.maker_amount))
             << "), takerAmount " << order.order.taker_amount << " ("
             << FormatDecimal(static_cast<int64_t>(order.order.taker_amount)) << ")\n"
-            << "  signer " << sg::ChecksumAddress(key->address()) << ", maker " << sg::ChecksumAddress(order.order.maker)
+            << "  signer " << sg::ChecksumAddress(key.address()) << ", maker " << sg::ChecksumAddress(order.order.maker)
             << ", signatureType " << static_cast<int>(order.order.signature_type) << "\n"
             << "  order hash " << sg::ToHex0x(order.digest) << "\n"
             << "  POLY_API_KEY, POLY_PASSPHRASE and the \"owner\" field are masked; POLY_SIGNATURE is the HMAC of the"
@@ -251,20 +257,8 @@ struct VenueFlags {
 
 // The signer's address: the key from --private-key (warned) or [relayer] private_key.
 std::string SignerAddress(VenueFlags& f, const Config& config) {
-  std::string key_text = TakeSigningKey(f.private_key, config);
-  if (key_text.empty()) {
-    throw UsageError("no signing key (its address authenticates the request): set [relayer] private_key in "
-                     "secrets.local.toml or POLYHOST_RELAYER_PRIVATE_KEY");
-  }
-  std::string address;
-  try {
-    address = sg::ChecksumAddress(sg::PrivateKey::FromHex(key_text).address());
-  } catch (const sg::SigningError& e) {
-    OPENSSL_cleanse(key_text.data(), key_text.size());
-    throw UsageError(std::string("private key: ") + e.what());
-  }
-  OPENSSL_cleanse(key_text.data(), key_text.size());
-  return address;
+  return sg::ChecksumAddress(
+      LoadSigningKey(f.private_key, config, "its address authenticates the request").address());
 }
 
 ClobClient VenueClient(VenueFlags& f, const Config& config) {
@@ -358,25 +352,13 @@ int RunApiKey(ApiKeyFlags& f) {
   if (!f.force && std::filesystem::exists(f.out)) {
     throw UsageError(f.out + " exists; pass --force to replace it");
   }
-  std::string key_text = TakeSigningKey(f.venue.private_key, config);
-  if (key_text.empty()) {
-    throw UsageError("no signing key (L1 signs with it): set [relayer] private_key in secrets.local.toml or "
-                     "POLYHOST_RELAYER_PRIVATE_KEY");
-  }
-  std::optional<sg::PrivateKey> key;
-  try {
-    key.emplace(sg::PrivateKey::FromHex(key_text));
-  } catch (const sg::SigningError& e) {
-    OPENSSL_cleanse(key_text.data(), key_text.size());
-    throw UsageError(std::string("private key: ") + e.what());
-  }
-  OPENSSL_cleanse(key_text.data(), key_text.size());
+  const sg::PrivateKey key = LoadSigningKey(f.venue.private_key, config, "L1 signs with it");
   RealRelayerOptions o = RealRelayerOptionsFromConfig(config);
-  o.clob.address = sg::ChecksumAddress(key->address());
+  o.clob.address = sg::ChecksumAddress(key.address());
   ClobClient client(o.clob);
   const bool create = f.action == "create";
   sg::ApiCredentials creds =
-      client.CreateOrDeriveApiKey(*key, static_cast<uint64_t>(config.relayer.chain_id), f.nonce, create);
+      client.CreateOrDeriveApiKey(key, static_cast<uint64_t>(config.relayer.chain_id), f.nonce, create);
 
   const std::string text = "# CLOB API credentials of " + o.clob.address + " (nonce " + std::to_string(f.nonce) +
                            "), from `polyhost relayer-api-key " + f.action +
