@@ -79,6 +79,25 @@ std::optional<json::object> Parse(const Answer& a) {
   return std::move(v.as_object());
 }
 
+// "<title>: N<suffix>" then one line per object of `list` (written by
+// line(stream, row)), at most `max` of them and "+K more" after.
+template <class Line>
+std::string ListReply(const json::array& list, std::string_view title, std::string_view suffix, size_t max,
+                      Line&& line) {
+  std::ostringstream s;
+  s << title << ": " << list.size() << suffix;
+  size_t shown = 0;
+  for (const json::value& v : list) {
+    if (!v.is_object()) continue;
+    if (shown++ == max) {
+      s << "\n+" << (list.size() - max) << " more";
+      break;
+    }
+    line(s, v.as_object());
+  }
+  return s.str();
+}
+
 }  // namespace
 
 std::string ShortId(std::string_view id) {
@@ -209,16 +228,7 @@ std::string CommandEngine::Markets() {
   if (!o) return "Markets unavailable: " + Why(a);
   const json::array* list = Arr(*o, "markets");
   if (list == nullptr || list->empty()) return "No markets.";
-  std::ostringstream s;
-  s << "Markets: " << list->size() << " (bid/ask)";
-  size_t shown = 0;
-  for (const json::value& mv : *list) {
-    if (!mv.is_object()) continue;
-    if (shown++ == options_.max_list_items) {
-      s << "\n+" << (list->size() - options_.max_list_items) << " more";
-      break;
-    }
-    const json::object& m = mv.as_object();
+  auto line = [](std::ostream& s, const json::object& m) {
     std::string q = Str(m, "question");
     if (q.size() > 60) q = q.substr(0, 57) + "...";
     s << '\n' << ShortId(Str(m, "market")) << (q.empty() ? "" : " " + q);
@@ -232,8 +242,8 @@ std::string CommandEngine::Markets() {
           << (Bool(out, "stale") ? " STALE" : "");
       }
     }
-  }
-  return s.str();
+  };
+  return ListReply(*list, "Markets", " (bid/ask)", options_.max_list_items, line);
 }
 
 std::string CommandEngine::Book(std::string_view market, std::string_view outcome) {
@@ -278,21 +288,11 @@ std::string CommandEngine::Orders() {
   if (!o) return "Orders unavailable: " + Why(a);
   const json::array* list = Arr(*o, "orders");
   if (list == nullptr || list->empty()) return "No open orders.";
-  std::ostringstream s;
-  s << "Open orders: " << list->size();
-  size_t shown = 0;
-  for (const json::value& v : *list) {
-    if (!v.is_object()) continue;
-    if (shown++ == options_.max_list_items) {
-      s << "\n+" << (list->size() - options_.max_list_items) << " more";
-      break;
-    }
-    const json::object& r = v.as_object();
+  return ListReply(*list, "Open orders", "", options_.max_list_items, [](std::ostream& s, const json::object& r) {
     s << '\n'
       << Str(r, "plugin") << ' ' << Str(r, "side") << ' ' << Str(r, "size") << " @ " << Str(r, "price") << " "
       << ShortId(Str(r, "asset_id")) << " filled " << Str(r, "filled");
-  }
-  return s.str();
+  });
 }
 
 std::string CommandEngine::Positions() {
@@ -301,21 +301,11 @@ std::string CommandEngine::Positions() {
   if (!o) return "Positions unavailable: " + Why(a);
   const json::array* list = Arr(*o, "positions");
   if (list == nullptr || list->empty()) return "No positions.";
-  std::ostringstream s;
-  s << "Positions: " << list->size();
-  size_t shown = 0;
-  for (const json::value& v : *list) {
-    if (!v.is_object()) continue;
-    if (shown++ == options_.max_list_items) {
-      s << "\n+" << (list->size() - options_.max_list_items) << " more";
-      break;
-    }
-    const json::object& r = v.as_object();
+  return ListReply(*list, "Positions", "", options_.max_list_items, [](std::ostream& s, const json::object& r) {
     s << '\n'
       << Str(r, "plugin") << ' ' << ShortId(Str(r, "asset_id")) << ' ' << Str(r, "size") << " avg "
       << PriceOr(r, "avg_price");
-  }
-  return s.str();
+  });
 }
 
 std::string CommandEngine::Pnl() {
