@@ -3,6 +3,7 @@ BUILD_DIR ?= build/release
 JOBS ?= $(shell nproc)
 DB ?= build/run/polyhost.db
 RUN_FEED ?= recordings/sample.jsonl
+FUZZ_SECONDS ?= 60
 
 .PHONY: setup configure build run test bench asan fuzz clean
 
@@ -26,6 +27,10 @@ bench: build
 
 asan: setup
 	@cmake --preset asan >/dev/null && cmake --build --preset asan -j $(JOBS) && bash scripts/test.sh build/asan
+
+# libFuzzer harnesses (fuzz/), built with clang in build/fuzz, FUZZ_SECONDS each.
+fuzz: setup
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash fuzz/run.sh
 
 clean:
 	rm -rf build

@@ -565,7 +565,7 @@ int Usage() {
                "       86400000 as config/default.toml; 0 disables)\n"
                "       [--variant no-fk|no-unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
                "       [--plugin PATH] [--catalog CATALOG.json]  (plan-latency: the plugin to feed)\n"
-               "       [--db postgresql://...] [--variant copy|rows]  (pg-ingest: COPY vs row inserts)\n"
+               "       [--db postgresql://...] [--variant copy|copy-v2|rows]  (pg-ingest: COPY vs row inserts)\n"
                "commands: parse engine replay-sqlite sqlite-raw latency memory books dispatch plan-latency\n"
                "          pg-ingest\n");
   return 2;
@@ -596,7 +596,7 @@ int main(int argc, char** argv) {
       } else if (a == "--variant") {
         args.variant = value();
         if (args.variant != "no-fk" && args.variant != "no-unique" && args.variant != "outcome-index" &&
-            args.variant != "bare" && args.variant != "copy" && args.variant != "rows") {
+            args.variant != "bare" && args.variant != "copy" && args.variant != "copy-v2" && args.variant != "rows") {
           return Usage();
         }
       } else if (a == "--db") {

@@ -160,5 +160,24 @@ echo "| Command | msgs/s (wall) | wall s | CPU s (user+sys) | loop lines/s (prin
 echo "|---|---:|---:|---:|---:|---:|---|"
 cli throughput --repeat "$REPEAT_CLI"
 echo
+echo "### PostgreSQL ingest: event rows/s through the store's COPY writer vs one INSERT per row"
+echo
+# A throwaway PostgreSQL 15 server with PostgreSQL's durable defaults (fsync,
+# synchronous_commit, full_page_writes on), unix socket only, stopped on exit.
+# BENCH_PG=0 skips it (e.g. no PostgreSQL installed).
+if [[ "${BENCH_PG:-1}" != 0 ]]; then
+  echo "| path | rows | best time | rows/s |"
+  echo "|---|---|---|---|"
+  PG_DIR="$SCRATCH/pg"
+  trap 'bash "$ROOT/scripts/pg_test_server.sh" stop "$PG_DIR" >/dev/null 2>&1 || true; rm -rf "$SCRATCH"' EXIT
+  if PG_URL=$(PG_TEST_DURABLE=1 bash scripts/pg_test_server.sh start "$PG_DIR"); then
+    run pg-ingest "$FEED" --db "$PG_URL" --variant copy --repeat "${BENCH_REPEAT_PG:-2}"
+    run pg-ingest "$FEED" --db "$PG_URL" --variant rows --limit 50000 --repeat 1
+  else
+    echo "| \`pg-ingest\` | **failed**: no PostgreSQL test server (scripts/pg_test_server.sh) |"
+    FAILED=1
+  fi
+fi
+echo
 echo "_total wall time: $(( $(date +%s) - START )) s; load average at end: $(cut -d" " -f1-3 /proc/loadavg)_"
 exit "$FAILED"

@@ -10,6 +10,7 @@ PACKAGES=(
   libspdlog-dev prometheus-cpp-dev catch2 libssl-dev libcli11-dev
   libsecp256k1-dev libcrypto++-dev libsimdjson-dev
   postgresql python3-websockets prometheus
+  clang libfuzzer-14-dev
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -273,7 +274,12 @@ class TgBot final : public sdk::Strategy {
         };
         tgbot::StatusSnapshot s{num("plugins_failed"), num("stale_assets"), num("plans_rejected"), num("reconnects"),
                                 num("fills")};
-        for (const std::string& text : monitor.Observe(s, host().now_ms())) {
+        // The cooldown is about a phone being flooded: wall time, not the host's
+        // clock, which in a replay is the feed's and stops after it (run --hold).
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count();
+        for (const std::string& text : monitor.Observe(s, now_ms)) {
           for (int64_t chat : options_.allowed_chat_ids) poller_->Send(chat, text);
         }
       }

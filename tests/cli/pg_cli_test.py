@@ -119,16 +119,21 @@ def migrate_prints_applies_and_is_idempotent():
     assert "STRICT" in lite_sql and "PARTITION" not in lite_sql
     assert not os.path.exists("never-created.db")
     st = json.loads(run("migrate", "--db-url", pg, "--json", check=0).stdout)
-    assert st["version"] == 0 and [p["version"] for p in st["pending"]] == [1, 2], st
+    assert st["version"] == 0 and [p["version"] for p in st["pending"]] == [1, 2, 3], st
     first = run("migrate", "--db-url", pg, "--apply", check=0).stdout
-    assert "applied version 1:" in first and "applied version 2:" in first, first
+    assert "applied version 1:" in first and "applied version 3:" in first, first
     again = json.loads(run("migrate", "--db-url", pg, "--apply", "--json", check=0).stdout)
-    assert again["applied"] == [] and again["version"] == 2 and again["pending"] == [], again
-    assert psql(pg, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version") == "1,2"
+    assert again["applied"] == [] and again["version"] == 3 and again["pending"] == [], again
+    assert psql(pg, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version") == "1,2,3"
+    # Version 3: no per-row unique key on orderbook_events; its id index is BRIN.
+    assert psql(pg, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'orderbook_events'::regclass"
+                    " AND contype = 'u'") == "0"
+    assert psql(pg, "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam"
+                    " WHERE c.relname = 'orderbook_events_by_id'") == "brin"
     # The same history on SQLite.
     d = tmpdir()
     lite = json.loads(run("migrate", "--db-url", f"sqlite:///{d}/m.db", "--apply", "--json", check=0).stdout)
-    assert [a["version"] for a in lite["applied"]] == [1, 2], lite
+    assert [a["version"] for a in lite["applied"]] == [1, 2, 3], lite
     assert [a["description"] for a in lite["applied"]] == [a["description"] for a in st["pending"]]
     run("migrate", "--db-url", pg, "--apply", "--print-sql", check=2)
 
@@ -158,7 +163,127 @@ def db_copy_moves_sqlite_into_postgresql_verified():
     assert "already has rows" in r.stderr, r.stderr
     text = run("db", "copy", "--from", lite, "--to", fresh_db("copy2"), check=0).stdout
     assert "verified: row counts and checksums of every table match" in text, text
-    run("db", "copy", "--from", pg, "--to", lite, check=1)
+    r = run("db", "copy", "--from", pg, "--to", lite, check=1)
+    assert "already has rows" in r.stderr, r.stderr
+
+
+@test
+def db_copy_goes_every_direction_verified():
+    d = tmpdir()
+    lite = f"sqlite:///{d}/src.db"
+    run("replay", rec("sample.jsonl"), "--db-url", lite, check=0)
+    run("run", "--feed", rec("sample.jsonl"), "--plugins", "dutchbook,spread", "--relayer", "paper",
+        "--config", os.path.join(ROOT, "config", "sample.toml"), "--db-url", lite, check=0)
+    run("snapshot", "--db-url", lite, check=0)
+    want = all_books(lite)
+    def copy(src, dst):
+        out = json.loads(run("db", "copy", "--from", src, "--to", dst, "--json", check=0).stdout)
+        assert out["verified"] is True, out
+        assert all_books(dst) == want, dst
+        return {t["table"]: (t["rows"], t["checksum"]) for t in out["tables"]}
+    pg1, pg2 = fresh_db("dir1"), fresh_db("dir2")
+    first = copy(lite, pg1)                           # sqlite -> postgresql
+    assert copy(pg1, pg2) == first                    # postgresql -> postgresql
+    assert copy(pg2, f"sqlite:///{d}/back.db") == first  # postgresql -> sqlite
+    assert copy(lite, f"sqlite:///{d}/twin.db") == first  # sqlite -> sqlite
+    # The copies keep working: a replay into each resumes ids and writes.
+    for url in (f"sqlite:///{d}/back.db", pg2):
+        w = json.loads(run("replay", rec("polymarket/book_and_price_change.jsonl"), "--db-url", url, "--json",
+                           check=0).stdout)
+        assert w["events_written"] > 0, w
+    a, b = all_books(f"sqlite:///{d}/back.db"), all_books(pg2)
+    assert a == b
+    # Same database on both ends is refused.
+    r = run("db", "copy", "--from", lite, "--to", lite, check=1)
+    assert "same database" in r.stderr, r.stderr
+
+
+SPREAD_FEED = os.path.join(ROOT, "plugins", "spread", "testdata", "fills.jsonl")
+SPREAD_CONFIG = """
+[log]
+level = "warn"
+[plugin.spread]
+assets = ["mk/yes"]
+max_position = 30
+max_market_exposure_usdc = 12
+max_total_exposure_usdc = 12
+size_skew = false
+fill_delay_ms = 0
+min_requote_ms = 0
+[plugin.spread.complement]
+"mk/yes" = "no"
+"""
+
+
+def paper_run_on_both(name):
+    """The same paper-trading run into a SQLite file and a fresh PostgreSQL database."""
+    d = tmpdir()
+    cfg = os.path.join(d, "spread.toml")
+    with open(cfg, "w") as f:
+        f.write(SPREAD_CONFIG)
+    lite, pg = f"sqlite:///{d}/run.db", fresh_db(name)
+    for url in (lite, pg):
+        run("run", "--plugins", "spread", "--feed", SPREAD_FEED, "--config", cfg, "--relayer", "paper",
+            "--db-url", url, check=0)
+        run("run", "--feed", rec("sample.jsonl"), "--plugins", "dutchbook,spread", "--config",
+            os.path.join(ROOT, "config", "sample.toml"), "--db-url", url, check=0)
+    return cfg, lite, pg
+
+
+@test
+def report_is_the_same_on_both_backends():
+    cfg, lite, pg = paper_run_on_both("report")
+    a = json.loads(run("report", "--db-url", lite, "--json", "--config", cfg, check=0).stdout)
+    b = json.loads(run("report", "--db-url", pg, "--json", "--config", cfg, check=0).stdout)
+    assert a.pop("db") == lite[len("sqlite:///"):] and b.pop("db") == pg, (a, b)
+    assert a == b, (a, b)
+    assert any(p["fills"] > 0 for p in a["plugins"]), a
+    one = json.loads(run("report", "--db-url", pg, "--json", "--plugin", "spread", "--config", cfg, check=0).stdout)
+    assert [p["plugin"] for p in one["plugins"]] == ["spread"], one
+    r = run("report", "--db-url", "postgresql://u:pw-SECRET-42@127.0.0.1:1/x", check=1)
+    assert "pw-SECRET-42" not in r.stderr + r.stdout and "***" in r.stderr, r.stderr
+
+
+def exposition(text):
+    """{(name, labels): value} of a Prometheus text exposition."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, val = line.rsplit(" ", 1)
+            out[key] = float(val)
+    return out
+
+
+@test
+def metrics_read_postgresql_like_sqlite():
+    cfg, lite, pg = paper_run_on_both("metrics")
+    drop = ("db_size_bytes", "seconds_since_update")
+    def table(url):
+        m = json.loads(run("metrics", "--db-url", url, "--json", check=0).stdout)
+        m.pop("db_size_bytes")
+        for r in m["markets"]:
+            r.pop("seconds_since_update")
+        # Timings measured by each run (wall clock) differ; their count does not.
+        m["engine"] = {"plans": m["engine"]["plans"]}
+        return m
+    a, b = table(lite), table(pg)
+    assert a == b, (a, b)
+    assert a["markets"] and a["plugins"] and a["engine"]["plans"] > 0, a
+    assert "mk" in run("metrics", "--db-url", pg, check=0).stdout
+    ea = exposition(run("metrics-export", "--db-url", lite, check=0).stdout)
+    text = run("metrics-export", "--db-url", pg, check=0).stdout
+    eb = exposition(text)
+    # Everything but the size, the wall-clock age and the measured timings'
+    # buckets and sums (their counts must agree).
+    strip = lambda e: {k: v for k, v in e.items() if not k.startswith(("polyhost_db_size_bytes",
+                                                                       "polyhost_market_seconds_since_update"))
+                       and not (k.startswith(("polyhost_event_to_plan_seconds", "polyhost_plan_to_ack_seconds"))
+                                and not k.endswith("_count"))}
+    assert strip(ea) == strip(eb), set(strip(ea).items()) ^ set(strip(eb).items())
+    assert eb["polyhost_db_size_bytes"] > 0 and eb["polyhost_db_schema_version"] == 3
+    promtool = shutil.which("promtool") or "/usr/bin/promtool"
+    r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 @test

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end tests of polyhost's live data path against tests/live/mock_venue.py.
 
-Usage: live_e2e_test.py POLYHOST CASE   (CASE: reconnect | drift | record_replay |
-sharding | sigint | refresh_markets)
+Usage: live_e2e_test.py POLYHOST CASE [PLUGIN]   (CASE: reconnect | drift | record_replay |
+sharding | sigint | refresh_markets | wss | run_ws DUTCHBOOK | service_two_markets PROBE |
+service_secrets PROBE | service_sigterm PROBE | run_ws_sigterm PROBE | dynamic_subscribe PROBE)
+PROBE is tests/live/live_probe_plugin.cc built as a plugin.
 Every case runs on loopback in a fresh temporary directory and exits non-zero
 with a message on the first failed check.
 """
@@ -33,9 +35,9 @@ def check(cond, msg):
 
 
 class Mock:
-    def __init__(self, tmp, scenario, tls=None):
-        self.log = os.path.join(tmp, "mock.log")
-        path = os.path.join(tmp, "scenario.json")
+    def __init__(self, tmp, scenario, tls=None, name="mock"):
+        self.log = os.path.join(tmp, name + ".log")
+        path = os.path.join(tmp, name + "-scenario.json")
         with open(path, "w") as f:
             json.dump(scenario, f)
         cmd = [PY, os.path.join(HERE, "mock_venue.py"), "--scenario", path, "--log", self.log]
@@ -338,13 +340,251 @@ def case_wss(polyhost, tmp):
         mock.stop()
 
 
+# ---- run-service, graceful shutdown, dynamic subscribe ------------------------------------
+
+MKB, YES_B, NO_B = "0xmkb", "3333", "4444"
+MKC, YES_C = "0xmkc", "5555"
+
+ALL_BOOKS = dict(REST_BOOKS)
+ALL_BOOKS[YES_B] = {"market": MKB, "timestamp": "6", "bids": [{"price": "0.30", "size": "10"}],
+                    "asks": [{"price": "0.35", "size": "10"}]}
+ALL_BOOKS[NO_B] = {"market": MKB, "timestamp": "6", "bids": [{"price": "0.64", "size": "10"}],
+                   "asks": [{"price": "0.70", "size": "10"}]}
+ALL_BOOKS[YES_C] = {"market": MKC, "timestamp": "7", "bids": [{"price": "0.20", "size": "4"}],
+                    "asks": [{"price": "0.25", "size": "4"}]}
+
+
+def service_config(tmp, mock_a, markets, plugin, probe, extra=""):
+    """A run-service config: [polymarket] urls at mock A, the probe plugin, [[markets]] entries."""
+    lines = ["[polymarket]", f'ws_url = "{mock_a.ws}"', f'clob_url = "{mock_a.http}"', f'gamma_url = "{mock_a.http}"',
+             "[db]", 'url = "sqlite:///./svc.db"',
+             "[service]", f'plugins = ["{plugin}"]', "catalog_refresh_ms = 0",
+             "[plugin.live_probe]"] + [f"{k} = {json.dumps(v)}" for k, v in probe.items()] + [extra]
+    for m in markets:
+        lines.append("[[markets]]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in m.items()]
+    os.makedirs(os.path.join(tmp, "etc"), exist_ok=True)
+    path = os.path.join(tmp, "etc", "service.toml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def sqlite_rows(tmp, query):
+    import sqlite3
+    con = sqlite3.connect(os.path.join(tmp, "svc.db"))
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def last_json(text):
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def case_service_two_markets(polyhost, tmp, plugin):
+    # Two markets on two venues (ws URLs), one session: each venue gets its market's
+    # tokens, both books land in one database, each market stops after its
+    # max_messages and the service then exits by itself; the catalog is refreshed
+    # from Gamma periodically meanwhile.
+    frames_a = [{"send": change(YES, "0.46", "5", "BUY", "0.46", "0.55", "8")}, {"send": change(YES, "0.47", "1", "BUY", "0.47", "0.55", "9")}]
+    frames_b = [{"send": {"event_type": "price_change", "market": MKB, "timestamp": "9", "price_changes": [
+        {"asset_id": YES_B, "price": "0.31", "size": "2", "side": "BUY", "best_bid": "0.31", "best_ask": "0.35", "hash": "h"}]}},
+        {"send": "PONG"},
+        {"send": {"event_type": "price_change", "market": MKB, "timestamp": "10", "price_changes": [
+            {"asset_id": NO_B, "price": "0.69", "size": "3", "side": "SELL", "best_bid": "0.64", "best_ask": "0.69", "hash": "h"}]}}]
+    mock_a = Mock(tmp, {"books": ALL_BOOKS, "markets": [gamma_market(i) for i in range(3)],
+                        "connections": [[{"wait_books": 4}, {"sleep_ms": 1200}] + frames_a]}, name="a")
+    mock_b = Mock(tmp, {"connections": [[{"sleep_ms": 1500}] + frames_b]}, name="b")
+    try:
+        cfg = service_config(tmp, mock_a, [
+            {"market_id": MARKET, "outcome_yes_id": YES, "outcome_no_id": NO, "max_messages": 2},
+            {"market_id": MKB, "outcome_yes_id": YES_B, "outcome_no_id": NO_B, "ws_url": mock_b.ws, "max_messages": 2},
+        ], plugin, {"first": f"{MARKET}/{YES}"}, extra="")
+        with open(cfg) as f:
+            text = f.read().replace("catalog_refresh_ms = 0", "catalog_refresh_ms = 300")
+        with open(cfg, "w") as f:
+            f.write(text)
+        p = run(polyhost, ["run-service", "--config", cfg, "--json"], tmp)
+        s = last_json(p.stdout)
+        check(s["markets"] == 2 and s["feeds"] == 2, f"summary {s}")
+        check(not s["stopped_by_signal"], "the service did not end by itself")
+        check(s["lines"] >= 4 + 2 + 2, f"lines {s['lines']} (4 resync books + A's 2 frames + B's frames)")
+        subs_a = [m for _, m in mock_a.subscriptions()]
+        subs_b = [m for _, m in mock_b.subscriptions()]
+        check(subs_a == [{"assets_ids": [YES, NO], "type": "market"}], f"venue A subscriptions {subs_a}")
+        check(subs_b == [{"assets_ids": [YES_B, NO_B], "type": "market"}], f"venue B subscriptions {subs_b}")
+        check(sorted(mock_a.book_requests()) == sorted([YES, NO, YES_B, NO_B]), f"/book {mock_a.book_requests()}")
+        a = stored_book(polyhost, tmp, "sqlite:///./svc.db", YES)
+        check(a["bids"][0] == ["0.47", "1"], f"market A YES book {a}")
+        b = json.loads(run(polyhost, ["book", MKB, YES_B, "--db-url", "sqlite:///./svc.db", "--json"], tmp).stdout)
+        check(b["bids"][0] == ["0.31", "2"], f"market B YES book {b}")
+        nb = json.loads(run(polyhost, ["book", MKB, NO_B, "--db-url", "sqlite:///./svc.db", "--json"], tmp).stdout)
+        check(nb["asks"][0] == ["0.69", "3"], f"market B NO book {nb}")
+        # Periodic Gamma refresh: at start and again after 300 ms (the run lasts > 1.2 s).
+        gamma = [e for e in mock_a.entries() if e.get("http") == "/markets"]
+        check(s["catalog_refreshes"] >= 2 and len(gamma) >= 2, f"catalog refreshes {s['catalog_refreshes']}, {len(gamma)} requests")
+        check(all(e["query"].get("active") == "true" for e in gamma), "the service refresh is not active-only")
+        rows = json.loads(run(polyhost, ["markets", "--db-url", "sqlite:///./svc.db", "--json"], tmp).stdout)
+        check(len(rows) >= 1, "the refreshed catalog is not in the database")
+    finally:
+        mock_a.stop()
+        mock_b.stop()
+
+
+def case_service_secrets(polyhost, tmp, plugin):
+    # secrets.local.toml beside the --config file overrides [relayer]; its values
+    # never appear in any output, log line or the database.
+    secret = "S3CRET-api-key-0xdeadbeef"
+    mock = Mock(tmp, {"books": REST_BOOKS, "connections": [[{"wait_books": 2}, {"sleep_ms": 300}, {"send": "PONG"},
+                                                            {"send": change(YES, "0.46", "5", "BUY", "0.46", "0.55")}]]})
+    try:
+        cfg = service_config(tmp, mock, [{"market_id": MARKET, "outcome_yes_id": YES, "outcome_no_id": NO,
+                                          "max_messages": 1}], plugin, {"first": f"{MARKET}/{YES}", "quote": True},
+                             extra='[relayer]\ntype = "fake"')
+        secrets = os.path.join(tmp, "etc", "secrets.local.toml")
+        with open(secrets, "w") as f:
+            f.write(f'[relayer]\ntype = "paper"\napi_key = "{secret}"\napi_secret = "{secret}-2"\napi_passphrase = "{secret}-3"\n')
+        os.chmod(secrets, 0o600)
+        env = dict(os.environ, POLYHOST_LOG_LEVEL="debug")
+        p = subprocess.run([polyhost, "run-service", "--config", cfg, "--json"], cwd=tmp, capture_output=True, text=True,
+                           timeout=60, env=env)
+        check(p.returncode == 0, f"exit {p.returncode}: {p.stderr}")
+        s = last_json(p.stdout)
+        check(s["relayer"] == "paper", f"secrets.local.toml did not override [relayer] type: {s['relayer']}")
+        check(s["orders"] >= 1, f"no order on the paper relayer: {s}")
+        check("credentials from " + secrets in p.stderr, f"no credentials note naming the secrets file: {p.stderr}")
+        shown = run(polyhost, ["config", "show", "--config", cfg], tmp).stdout
+        check("relayer.api_key" in shown and "***" in shown, "config show does not redact the key")
+        outputs = [p.stdout, p.stderr, shown, run(polyhost, ["config", "show", "--config", cfg, "--json"], tmp).stdout]
+        for name in os.listdir(tmp):
+            if name.startswith("svc.db"):
+                with open(os.path.join(tmp, name), "rb") as f:
+                    outputs.append(f.read().decode("latin-1"))
+        check(not any(secret in o for o in outputs), "the secret leaked into output, logs or the database")
+    finally:
+        mock.stop()
+
+
+def wait_for(pred, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def integrity_ok(tmp):
+    return sqlite_rows(tmp, "PRAGMA integrity_check") == [("ok",)]
+
+
+def case_service_sigterm(polyhost, tmp, plugin):
+    # SIGTERM: intake stops, the resting quotes are cancelled through the relayer and
+    # recorded, the writer is flushed, books are snapshotted, exit 0. A second
+    # signal during shutdown exits at once, and the database is still intact.
+    mock = Mock(tmp, {"books": REST_BOOKS, "connections": [[{"wait_books": 2}, {"sleep_ms": 200}, {"send": "PONG"}]]})
+    try:
+        cfg = service_config(tmp, mock, [{"market_id": MARKET, "outcome_yes_id": YES, "outcome_no_id": NO}], plugin,
+                             {"first": f"{MARKET}/{YES}", "then": f"{MARKET}/{NO}", "quote": True})
+        env = dict(os.environ, POLYHOST_LOG_LEVEL="warn")
+        proc = subprocess.Popen([polyhost, "run-service", "--config", cfg, "--json", "--metrics-port", "0"], cwd=tmp,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = proc.stderr.readline()
+        check(first.startswith("run-service: metrics on http://127.0.0.1:"), f"no metrics endpoint: {first}")
+        check(wait_for(lambda: len(mock.book_requests()) >= 2), "no resync requests")
+        time.sleep(1.0)
+        import urllib.request
+        scrape = urllib.request.urlopen(first.split()[-1], timeout=10).read().decode()
+        check("polyhost_" in scrape and "reconnect" in scrape, "the metrics endpoint has no live feed counters")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        check(proc.returncode == 0, f"exit {proc.returncode} after SIGTERM: {err}")
+        s = last_json(out)
+        check(s["stopped_by_signal"], f"summary {s}")
+        check(s["orders"] == 2 and s["orders_cancelled_at_stop"] == 2, f"two quotes placed and cancelled: {s}")
+        check(s["plugins"][0]["orders_cancelled"] == 2, f"plugin stats {s['plugins'][0]}")
+        check(integrity_ok(tmp), "integrity_check failed")
+        statuses = sqlite_rows(tmp, "SELECT status, count(*) FROM orders GROUP BY status")
+        check(statuses == [("cancelled", 2)], f"stored order states {statuses}")
+        snaps = sqlite_rows(tmp, "SELECT count(*) FROM orderbook_snapshots")[0][0]
+        check(snaps >= 2, f"{snaps} snapshots after shutdown")
+
+        # Two signals in a row: the second one exits at once (130) or the first
+        # shutdown already finished (0); either way the database is intact.
+        proc = subprocess.Popen([polyhost, "run-service", "--config", cfg, "--json"], cwd=tmp, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        check(wait_for(lambda: len(mock.book_requests()) >= 4), "second run: no resync requests")
+        time.sleep(0.8)
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+        check(proc.returncode in (0, 130), f"exit {proc.returncode} after two signals")
+        check(integrity_ok(tmp), "integrity_check failed after a second signal")
+    finally:
+        mock.stop()
+
+
+def case_run_ws_sigterm(polyhost, tmp, plugin):
+    # polyhost run --ws: the same graceful shutdown on SIGTERM.
+    mock = Mock(tmp, {"books": REST_BOOKS, "connections": [[{"wait_books": 2}, {"sleep_ms": 200}, {"send": "PONG"}]]})
+    try:
+        cfg = service_config(tmp, mock, [], plugin, {"first": f"{MARKET}/{YES}", "quote": True})
+        env = dict(os.environ, POLYHOST_LOG_LEVEL="warn")
+        proc = subprocess.Popen([polyhost, "run", "--config", cfg, "--ws", mock.ws, "--market", MARKET, "--assets", f"{YES},{NO}",
+                                 "--plugins", plugin, "--json"], cwd=tmp, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        check(wait_for(lambda: len(mock.book_requests()) >= 2), "no resync requests")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        check(proc.returncode == 0, f"exit {proc.returncode} after SIGTERM: {err}")
+        s = last_json(out)
+        st = s["plugins"][0]
+        check(st["orders"] == 1 and st["orders_cancelled"] == 1, f"the resting quote was not cancelled: {st}")
+        check(integrity_ok(tmp), "integrity_check failed")
+        check(sqlite_rows(tmp, "SELECT status FROM orders") == [("cancelled",)], "stored order not cancelled")
+        check(sqlite_rows(tmp, "SELECT count(*) FROM orderbook_snapshots")[0][0] >= 2, "no snapshot at shutdown")
+    finally:
+        mock.stop()
+
+
+def case_dynamic_subscribe(polyhost, tmp, plugin):
+    # Market C is configured with subscribe = false on venue B: nothing subscribes it
+    # until the plugin does (on its first book of A's YES); then venue B gets the
+    # subscription and C's book is resynced and stored.
+    mock_a = Mock(tmp, {"books": ALL_BOOKS, "connections": [[{"wait_books": 3}, {"sleep_ms": 500},
+                                                              {"send": change(YES, "0.46", "5", "BUY", "0.46", "0.55")}]]},
+                  name="a")
+    mock_b = Mock(tmp, {"connections": [[{"send": "PONG"}]]}, name="b")
+    try:
+        cfg = service_config(tmp, mock_a, [
+            {"market_id": MARKET, "outcome_yes_id": YES, "outcome_no_id": NO, "max_messages": 1},
+            {"market_id": MKC, "outcome_yes_id": YES_C, "ws_url": mock_b.ws, "subscribe": False},
+        ], plugin, {"first": f"{MARKET}/{YES}", "then": f"{MKC}/{YES_C}"})
+        p = run(polyhost, ["run-service", "--config", cfg, "--json"], tmp)
+        s = last_json(p.stdout)
+        subs_b = [m for _, m in mock_b.subscriptions()]
+        check(subs_b == [{"assets_ids": [YES_C], "type": "market"}], f"venue B subscriptions {subs_b}")
+        subs_a = [m for _, m in mock_a.subscriptions()]
+        check(subs_a == [{"assets_ids": [YES, NO], "type": "market"}], f"venue A subscriptions {subs_a}")
+        check(YES_C in mock_a.book_requests(), f"C was not resynced: {mock_a.book_requests()}")
+        c = json.loads(run(polyhost, ["book", MKC, YES_C, "--db-url", "sqlite:///./svc.db", "--json"], tmp).stdout)
+        check(c["bids"][0] == ["0.2", "4"], f"market C book {c}")
+        check(s["feeds"] == 1, f"feeds at start {s['feeds']}")
+    finally:
+        mock_a.stop()
+        mock_b.stop()
+
+
 def main():
     polyhost, case = sys.argv[1], sys.argv[2]
     fn = globals().get("case_" + case)
     if fn is None:
         fail("unknown case " + case)
     with tempfile.TemporaryDirectory() as tmp:
-        fn(os.path.abspath(polyhost), tmp, *sys.argv[3:])
+        fn(os.path.abspath(polyhost), tmp, *[os.path.abspath(a) for a in sys.argv[3:]])
     print("ok " + case)
 
 

@@ -20,6 +20,8 @@ Actions (after the client's subscription message has arrived):
   {"drop": true}             close the TCP connection without a close frame
   {"close": true}            close with a close frame
   {"wait_books": n}          wait until /book has been served n times in total
+  {"send_big": n}            one text frame of n bytes (a JSON object padded with "x")
+  {"mute": true}             stop reading and answering PING: a half-open connection
   (after the last action the connection stays open; PING is answered with PONG)
 
 Prints "READY <ws port> <http port>" on stdout once listening. Every websocket
@@ -37,6 +39,7 @@ import websockets
 
 log_lock = threading.Lock()
 state = {"books_served": 0, "connections": 0}
+muted = set()  # connections that no longer read (half-open)
 
 
 def log(path, obj):
@@ -124,6 +127,11 @@ async def run_actions(ws, actions, log_path, conn):
         elif a.get("close"):
             await ws.close()
             return False
+        elif "send_big" in a:
+            head = '{"event_type":"book","pad":"'
+            await ws.send(head + "x" * max(a["send_big"] - len(head) - 2, 0) + '"}')
+        elif a.get("mute"):
+            muted.add(conn)
         elif "wait_books" in a:
             while state["books_served"] < a["wait_books"]:
                 await asyncio.sleep(0.01)
@@ -143,6 +151,8 @@ async def main_async(args, scenario):
         async def reader():
             try:
                 async for msg in ws:
+                    while conn in muted:
+                        await asyncio.sleep(3600)
                     log(args.log, {"conn": conn, "msg": msg})
                     if msg == "PING":
                         await ws.send("PONG")

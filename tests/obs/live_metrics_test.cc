@@ -80,5 +80,60 @@ TEST_CASE("run live stats report disabled plugins") {
   CHECK(Has(t, "polyhost_run_feed_finished 1"));
 }
 
+TEST_CASE("fixed histograms count each value in the first bucket whose bound holds it") {
+  LatencyHistogramNs h;
+  h.Observe(1'000);        // exactly 1 us: the first bucket (le is inclusive)
+  h.Observe(1'001);        // just above: the second
+  h.Observe(20'000'000);   // 20 ms: le 0.1
+  h.Observe(60'000'000'000);  // 60 s: +Inf
+  CHECK(h.counts[0] == 1);
+  CHECK(h.counts[1] == 1);
+  CHECK(h.counts[13] == 1);
+  CHECK(h.counts.back() == 1);
+  CHECK(h.count() == 4);
+  CHECK(h.sum == 1'000 + 1'001 + 20'000'000 + 60'000'000'000);
+  LatencyHistogramNs g;
+  g.Observe(1'000);
+  g.Merge(h);
+  CHECK(g.counts[0] == 2);
+  CHECK(g.count() == 5);
+}
+
+TEST_CASE("store and book latency histograms, queue depth and batch sizes are exported in base units") {
+  EngineCounters c;
+  RunLiveStats live;
+  live.counters = &c;
+  live.store.batches = 3;
+  live.store.events_written = 2500;
+  live.store.write_latency.Observe(2'000'000);   // 2 ms
+  live.store.write_latency.Observe(3'000'000);   // 3 ms
+  live.store.write_latency.Observe(40'000'000);  // 40 ms
+  live.store.batch_events.Observe(100);
+  live.store.batch_events.Observe(400);
+  live.store.batch_events.Observe(2000);
+  live.store.queue_depth = 2;
+  live.store.queue_high_water = 7;
+  for (int i = 0; i < 5; ++i) live.book_update.Observe(3'000);  // 3 us
+  obs::MetricsBuilder b;
+  AddRunLiveMetrics(b, live);
+  const std::string t = b.Text();
+  CHECK(Has(t, "polyhost_store_write_latency_seconds_count 3"));
+  CHECK(t.find("polyhost_store_write_latency_seconds_sum 0.045") != std::string::npos);  // 0.045 (+ rounding)
+  CHECK(Has(t, "polyhost_store_write_latency_seconds_bucket{le=\"0.001\"} 0"));
+  CHECK(Has(t, "polyhost_store_write_latency_seconds_bucket{le=\"0.0025\"} 1"));
+  CHECK(Has(t, "polyhost_store_write_latency_seconds_bucket{le=\"0.005\"} 2"));
+  CHECK(Has(t, "polyhost_store_write_latency_seconds_bucket{le=\"0.1\"} 3"));
+  CHECK(Has(t, "polyhost_store_batch_events_count 3"));
+  CHECK(Has(t, "polyhost_store_batch_events_sum 2500"));
+  CHECK(Has(t, "polyhost_store_batch_events_bucket{le=\"100\"} 1"));
+  CHECK(Has(t, "polyhost_store_batch_events_bucket{le=\"500\"} 2"));
+  CHECK(Has(t, "polyhost_store_batch_events_bucket{le=\"2500\"} 3"));
+  CHECK(Has(t, "polyhost_store_queue_depth 2"));
+  CHECK(Has(t, "polyhost_store_queue_high_water 7"));
+  CHECK(Has(t, "polyhost_book_update_seconds_count 5"));
+  CHECK(Has(t, "polyhost_book_update_seconds_bucket{le=\"2.5e-06\"} 0"));
+  CHECK(Has(t, "polyhost_book_update_seconds_bucket{le=\"5e-06\"} 5"));
+}
+
 }  // namespace
 }  // namespace polyhost

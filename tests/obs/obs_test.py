@@ -243,6 +243,50 @@ def run_metrics_port_serves_live_and_database_metrics():
 
 
 @test
+def run_metrics_port_serves_latency_histograms():
+    """Book update latency (one line in 64), DB write latency and batch sizes (per
+    batch), writer queue depth: present, in base units, and counting what ran."""
+    d = tempfile.mkdtemp(prefix="obs-test-")
+    feed = os.path.join(d, "feed.jsonl")
+    lines = 200
+    with open(feed, "w") as f:
+        for i in range(lines):
+            f.write(json.dumps({"type": "snapshot", "market": "mkt-1", "asset_id": "yes", "seq": i + 1,
+                                "ts_ms": 1763000000000 + i, "bids": [["0.4", str(100 + i)]],
+                                "asks": [["0.6", "100"]]}) + "\n")
+    db = f"sqlite:///{d}/run.db"
+    p = subprocess.Popen([PH, "run", "--feed", feed, "--plugins", "spread", "--config", SAMPLE_CONFIG,
+                          "--db-url", db, "--metrics-port", "0", "--metrics-hold"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(), cwd=d)
+    try:
+        port, _ = read_port(p.stderr, r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
+        deadline = time.time() + 30
+        while True:
+            status, body = http_get(port, "/metrics")
+            if status == 200 and "polyhost_run_feed_finished 1" in body:
+                break
+            assert time.time() < deadline, body
+            time.sleep(0.1)
+        check_metrics_text(body)
+        assert value(body, "polyhost_book_update_seconds_count") == lines // 64
+        assert value(body, "polyhost_book_update_seconds_bucket", le="+Inf") == lines // 64
+        assert 0 < value(body, "polyhost_book_update_seconds_sum") < 1
+        batches = value(body, "polyhost_store_batches_total")
+        assert batches >= 1
+        assert value(body, "polyhost_store_write_latency_seconds_count") == batches
+        assert 0 < value(body, "polyhost_store_write_latency_seconds_sum") < 60
+        assert value(body, "polyhost_store_batch_events_count") == batches
+        assert value(body, "polyhost_store_batch_events_sum") == value(body, "polyhost_store_events_written_total") == lines
+        assert value(body, "polyhost_store_queue_depth") == 0  # the feed is done and flushed
+        assert value(body, "polyhost_store_queue_high_water") >= 1
+        read_port(p.stderr, r"()serving metrics until SIGINT")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=20)
+    assert rc == 0, (rc, p.stderr.read())
+
+
+@test
 def run_ws_metrics_port_serves_websocket_counters():
     # A live run against tests/live/mock_venue.py: two REST resync books, one frame.
     d = tempfile.mkdtemp(prefix="obs-test-")

@@ -50,7 +50,10 @@ class MockBotApi:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot went away mid-answer (it is shutting down)
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))

@@ -27,13 +27,19 @@ namespace {
 
 // Every secret the process may hold, for the log formatter to mask: the config
 // keys marked secret, the CLOB API credentials (read from the environment by
-// the relayer) and a database password.
+// the relayer), a database password and plugin keys named like secrets.
 std::vector<std::string> SecretValues(Config config) {
   std::vector<std::string> out;
   for (const ConfigKeySpec& spec : ConfigSchema()) {
     if (!spec.secret) continue;
     ConfigFieldRef ref = spec.field(config);
     if (auto* s = std::get_if<std::string*>(&ref)) out.push_back(**s);
+  }
+  // Plugin secrets ([plugin.tgbot] token), recognised by name like `config show` does.
+  for (const auto& [plugin, section] : config.plugin_sections) {
+    for (const auto& [key, setting] : section) {
+      if (LooksSecret(key) && !setting.text.empty()) out.push_back(setting.text);
+    }
   }
   for (const char* name : {"POLYHOST_CLOB_API_KEY", "POLYHOST_CLOB_API_SECRET", "POLYHOST_CLOB_API_PASSPHRASE"}) {
     if (const char* v = std::getenv(name); v != nullptr && v[0] != '\0') out.emplace_back(v);

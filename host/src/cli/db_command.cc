@@ -160,9 +160,10 @@ void AddDbCommands(CLI::App& app, CommandRegistry& registry) {
   db->require_subcommand(1);
   auto cf = std::make_shared<CopyFlags>();
   CLI::App* copy = db->add_subcommand(
-      "copy", "Copy a SQLite database into an empty PostgreSQL one, verified by row counts and checksums");
-  copy->add_option("--from", cf->from, "source, sqlite:///path.db")->required();
-  copy->add_option("--to", cf->to, "target, postgresql://user:password@host:5432/db (migrated first)")->required();
+      "copy", "Copy a database into an empty one (SQLite or PostgreSQL, either way), verified by row counts and checksums");
+  copy->add_option("--from", cf->from, "source (read only): sqlite:///path.db or postgresql://...")->required();
+  copy->add_option("--to", cf->to, "target, migrated first and empty: postgresql://user:password@host:5432/db or sqlite:///new.db")
+      ->required();
   copy->add_flag("--json", cf->json, "machine-readable output");
   AddCommonFlags(copy, &cf->common, /*with_db=*/false);
   registry.Add(copy, [cf] { return RunCopy(*cf); });

@@ -26,8 +26,9 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signals{0};
 
-// First SIGINT/SIGTERM: stop intake and shut down cleanly. Second: exit at once
-// (the store commits whole transactions only, so the database stays consistent).
+// First SIGINT/SIGTERM: stop intake and shut down cleanly (run --ws and
+// run-service also cancel open orders). Second: exit at once with 130 (the store
+// commits whole transactions only, so the database stays consistent).
 void OnSignal(int) {
   if (g_signals.fetch_add(1) >= 1) _exit(130);
   g_stop.store(true);
@@ -135,15 +136,7 @@ LiveOptions MakeLiveOptions(const LiveFlags& flags, const Config& config, const 
 }
 
 void AddLiveCommands(CLI::App& app, CommandRegistry& registry) {
-  // Not built yet: say so plainly instead of pretending (see docs/live.md).
-  CLI::App* service = app.add_subcommand(
-      "run-service", "(not implemented yet) many markets from [[markets]] config entries, concurrently");
-  service->allow_extras();
-  registry.Add(service, []() -> int {
-    throw std::runtime_error(
-        "run-service is not implemented yet (issue #6); run one market at a time with `polyhost run --ws` or "
-        "`polyhost ingest-ws` (docs/live.md)");
-  });
+  AddRunServiceCommand(app, registry);
 
   auto f = std::make_shared<IngestFlags>();
   CLI::App* cmd = app.add_subcommand(
@@ -163,7 +156,7 @@ void AddLiveCommands(CLI::App& app, CommandRegistry& registry) {
     LoadedConfig loaded = LoadConfigFor(f->common);
     const Config& config = loaded.config;
     LiveOptions o = MakeLiveOptions(f->live, config, f->ws_url == "-" ? "" : f->ws_url);
-    for (const std::string& id : SplitComma(f->assets)) o.assets.push_back({f->market, id});
+    for (const std::string& id : SplitComma(f->assets)) o.assets.push_back({f->market, id, ""});
     std::unique_ptr<Store> store;
     if (!f->no_db) store = OpenStore(config, false);
     if (o.assets.empty() && f->assets.empty()) {
@@ -171,7 +164,7 @@ void AddLiveCommands(CLI::App& app, CommandRegistry& registry) {
       std::unique_ptr<Store> catalog = store ? nullptr : OpenStore(config, true);
       for (const MarketRecord& m : (store ? store.get() : catalog.get())->ListMarkets(f->market)) {
         if (m.condition_id != f->market) continue;
-        for (const std::string& id : m.asset_ids) o.assets.push_back({f->market, id});
+        for (const std::string& id : m.asset_ids) o.assets.push_back({f->market, id, ""});
       }
       if (o.assets.empty()) {
         throw UsageError("market " + f->market + " is not in the catalog: run polyhost refresh-markets or give --assets");

@@ -9,43 +9,13 @@
 #include <iostream>
 #include <unistd.h>
 
-#include "catalog/gamma_client.h"
+#include "catalog/catalog_refresh.h"
 #include "cli/command.h"
 #include "core/decimal.h"
 #include "live/http_get.h"
 
 namespace polyhost {
 namespace {
-
-// Fetches the catalog and upserts it in one transaction (a periodic refresh in a
-// service would call this too).
-GammaFetchResult RefreshMarkets(Store& store, const GammaFetchOptions& options, int64_t* written) {
-  GammaFetchResult r = FetchGammaMarkets(options);
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  std::vector<MarketRecord> rows;
-  rows.reserve(r.markets.size());
-  for (const GammaMarket& g : r.markets) {
-    MarketRecord m;
-    m.condition_id = g.spec.market;
-    m.question = g.spec.question;
-    m.slug = g.slug;
-    m.event_id = g.spec.event_id;
-    m.neg_risk = g.spec.neg_risk;
-    m.tick_size_micros = g.spec.tick_size_micros;
-    m.min_order_size_micros = g.spec.min_order_size_micros;
-    m.end_date_ms = g.spec.end_time_ms;
-    m.active = g.spec.active;
-    m.closed = g.spec.closed;
-    m.updated_ms = now;
-    m.asset_ids = g.spec.asset_ids;
-    m.outcomes = g.spec.outcomes;
-    rows.push_back(std::move(m));
-  }
-  *written = store.UpsertMarkets(rows);
-  return r;
-}
 
 struct RefreshFlags {
   CommonFlags common;
@@ -104,7 +74,7 @@ void AddMarketsCommands(CLI::App& app, CommandRegistry& registry) {
     }
     std::unique_ptr<Store> store = OpenStore(config, false);
     int64_t written = 0;
-    GammaFetchResult res = RefreshMarkets(*store, o, &written);
+    GammaFetchResult res = RefreshMarketCatalog(*store, o, &written);
     if (o.on_page) std::fprintf(stderr, "\r\033[K");
     if (r->json) {
       boost::json::object j{{"markets", written},      {"pages", res.pages}, {"windows", res.windows},

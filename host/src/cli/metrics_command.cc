@@ -30,19 +30,19 @@ int64_t NowMs() {
       .count();
 }
 
-// The SQLite file behind [db] url; metrics read it on their own connection.
-std::string SqlitePath(const Config& config) {
+// The database behind [db] url (SQLite file or PostgreSQL); metrics read it on
+// their own read-only connection.
+DbUrl MetricsDbUrl(const Config& config) {
   DbUrl url;
   try {
     url = ParseDbUrl(config.db.url);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--db-url / [db] url: ") + e.what());
   }
-  if (url.backend != DbUrl::Backend::kSqlite) {
-    throw UsageError("metrics read SQLite databases only so far; " + url.redacted + " is PostgreSQL");
+  if (url.backend == DbUrl::Backend::kSqlite && url.path == ":memory:") {
+    throw UsageError("metrics need a database file, not sqlite:///:memory:");
   }
-  if (url.path == ":memory:") throw UsageError("metrics need a database file, not sqlite:///:memory:");
-  return url.path;
+  return url;
 }
 
 void AddBuildInfo(obs::MetricsBuilder& out) {
@@ -184,7 +184,7 @@ struct MetricsFlags {
 }  // namespace
 
 void AddDatabaseMetrics(obs::MetricsBuilder& out, const Config& config) {
-  obs::AddDbMetrics(out, obs::ReadDbMetrics(SqlitePath(config)), NowMs());
+  obs::AddDbMetrics(out, obs::ReadDbMetrics(MetricsDbUrl(config)), NowMs());
 }
 
 void AddRunLiveMetrics(obs::MetricsBuilder& out, const RunLiveStats& live) {
@@ -220,6 +220,19 @@ void AddRunLiveMetrics(obs::MetricsBuilder& out, const RunLiveStats& live) {
   out.Counter("polyhost_store_queue_full_waits_total",
               "Times the feed waited for the writer because its bounded queue was full (back-pressure).", {},
               static_cast<double>(live.store.queue_full_waits));
+  out.Gauge("polyhost_store_queue_depth", "Write batches waiting for the store's writer thread.", {},
+            static_cast<double>(live.store.queue_depth));
+  out.Gauge("polyhost_store_queue_high_water", "Most write batches waiting for the writer at once.", {},
+            static_cast<double>(live.store.queue_high_water));
+  out.Histogram("polyhost_store_write_latency_seconds",
+                "Time to write one batch to the database, begin to commit (timed per batch).", {},
+                obs::ToHistogramData(live.store.write_latency, 1e-9));
+  out.Histogram("polyhost_store_batch_events", "Event rows per committed database batch.", {},
+                obs::ToHistogramData(live.store.batch_events, 1.0));
+  out.Histogram("polyhost_book_update_seconds",
+                "Time from a feed line's book update to the end of its dispatch to the subscribed plugins "
+                "(plans through the risk gate included); one line in 64 is timed.",
+                {}, obs::ToHistogramData(live.book_update, 1e-9));
   out.Gauge("polyhost_store_mean_batch_events",
             "Event rows per committed batch, averaged over the run.", {},
             live.store.batches > 0 ? static_cast<double>(live.store.events_written) / live.store.batches : 0.0);
@@ -342,8 +355,7 @@ void AddMetricsCommands(CLI::App& app, CommandRegistry& registry) {
   AddCommonFlags(metrics, &m->common);
   registry.Add(metrics, [m]() -> int {
     LoadedConfig loaded = LoadConfigFor(m->common);
-    const std::string path = SqlitePath(loaded.config);
-    const obs::DbMetrics dbm = obs::ReadDbMetrics(path);
+    const obs::DbMetrics dbm = obs::ReadDbMetrics(MetricsDbUrl(loaded.config));
     ExecTimings timings;
     if (dbm.schema_version >= 2) timings = OpenStore(loaded.config, /*read_only=*/true)->ExecutionTimings();
     const int64_t now = NowMs();
@@ -377,7 +389,7 @@ void AddMetricsCommands(CLI::App& app, CommandRegistry& registry) {
   registry.Add(serve, [s]() -> int {
     LoadedConfig loaded = LoadConfigFor(s->common);
     const Config& config = loaded.config;
-    const std::string path = SqlitePath(config);
+    const DbUrl url = MetricsDbUrl(config);
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
@@ -390,9 +402,9 @@ void AddMetricsCommands(CLI::App& app, CommandRegistry& registry) {
       AddDatabaseMetrics(out, config);
       return out.Text();
     };
-    h.ready = [path](std::string* why) {
+    h.ready = [url](std::string* why) {
       try {
-        obs::ReadDbMetrics(path);
+        obs::ReadDbMetrics(url);
         return true;
       } catch (const std::exception& ex) {
         *why = ex.what();

@@ -17,8 +17,8 @@
 
 namespace polyhost {
 
-// Adds the database-derived metrics of config's [db] url (SQLite file) to out.
-// Throws UsageError for a database the metrics cannot read (PostgreSQL, :memory:).
+// Adds the database-derived metrics of config's [db] url (SQLite file or
+// PostgreSQL) to out. Throws UsageError for sqlite:///:memory:.
 void AddDatabaseMetrics(obs::MetricsBuilder& out, const Config& config);
 
 // Adds the live counters of a run (feed lines, messages by type, parse errors,

@@ -3,9 +3,8 @@
 // Per plugin: PnL (realised by average cost, unrealised at the latest mid),
 // inventory per asset, fills, fees, quote uptime, spread captured by paired
 // buys/sells, and adverse selection (the mid N seconds after each fill). Reads the
-// database through its own read-only SQLite connection (docs/paper-trading.md).
-#include <sqlite3.h>
-
+// database (SQLite or PostgreSQL) through its own read-only connection
+// (store/db_reader.h; docs/paper-trading.md).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +18,7 @@
 #include "core/decimal.h"
 #include "store/db_url.h"
 #include "store/levels_json.h"
-#include "store/sqlite_reader.h"
+#include "store/db_reader.h"
 
 namespace polyhost {
 namespace {
@@ -49,32 +48,32 @@ struct MidPoint {
 };
 
 // Rebuilds each outcome's book from orderbook_events and records (ts, mid) at every change.
-std::map<int64_t, std::vector<MidPoint>> MidHistory(SqliteReader& db, const std::set<int64_t>& outcomes) {
+std::map<int64_t, std::vector<MidPoint>> MidHistory(DbReader& db, const std::set<int64_t>& outcomes) {
   std::map<int64_t, std::vector<MidPoint>> out;
   std::map<int64_t, std::pair<std::map<int64_t, int64_t>, std::map<int64_t, int64_t>>> books;
   db.Query("SELECT outcome_id, ts_ms, kind, side, price, size, levels_json FROM orderbook_events ORDER BY id",
-           [&](sqlite3_stmt* st) {
-             const int64_t oid = sqlite3_column_int64(st, 0);
+           [&](const DbRow& st) {
+             const int64_t oid = st.Int(0);
              if (!outcomes.contains(oid)) return;
              auto& [bids, asks] = books[oid];
-             const int kind = sqlite3_column_int(st, 2);
+             const int64_t kind = st.Int(2);
              if (kind == 1) {
                std::vector<Level> b, a;
-               if (!DecodeLevelsJson(SqliteReader::Text(st, 6), &b, &a)) return;
+               if (!DecodeLevelsJson(st.Text(6), &b, &a)) return;
                bids.clear();
                asks.clear();
                for (const Level& l : b) if (l.size > 0) bids[l.price] = l.size;
                for (const Level& l : a) if (l.size > 0) asks[l.price] = l.size;
              } else if (kind == 2) {
-               auto& side = sqlite3_column_int(st, 3) == 0 ? bids : asks;
-               const int64_t price = sqlite3_column_int64(st, 4), size = sqlite3_column_int64(st, 5);
+               auto& side = st.Int(3) == 0 ? bids : asks;
+               const int64_t price = st.Int(4), size = st.Int(5);
                if (size == 0) side.erase(price); else side[price] = size;
              } else {
                return;
              }
              const int64_t mid2 = bids.empty() || asks.empty() ? 0 : bids.rbegin()->first + asks.begin()->first;
              auto& v = out[oid];
-             if (v.empty() || v.back().mid2 != mid2) v.push_back({sqlite3_column_int64(st, 1), mid2});
+             if (v.empty() || v.back().mid2 != mid2) v.push_back({st.Int(1), mid2});
            });
   return out;
 }
@@ -277,40 +276,41 @@ int RunReport(const ReportFlags& flags) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--db-url / [db] url: ") + e.what());
   }
-  if (url.backend != DbUrl::Backend::kSqlite) throw UsageError("report reads SQLite databases only (for now)");
-  if (url.path == ":memory:") throw UsageError("report needs a database file, not :memory:");
-  if (!std::filesystem::exists(url.path)) throw std::runtime_error("database not found: " + url.path);
-  SqliteReader db(url.path, "report");
+  if (url.backend == DbUrl::Backend::kSqlite && url.path == ":memory:") {
+    throw UsageError("report needs a database file, not :memory:");
+  }
+  // The file path on SQLite (as before), the URL without its password on PostgreSQL.
+  const std::string db_name = url.backend == DbUrl::Backend::kSqlite ? url.path : url.redacted;
+  const std::unique_ptr<DbReader> reader = DbReader::Open(url, "report");
+  DbReader& db = *reader;
   if (!db.HasTable("orders") || !db.HasTable("fills")) {
-    throw std::runtime_error("database " + url.path + " has no execution tables (schema version < 2)");
+    throw std::runtime_error("database " + url.redacted + " has no execution tables (schema version < 2)");
   }
   const int64_t horizon_ms = flags.horizon_s * 1000;
 
   std::map<int64_t, std::pair<std::string, std::string>> outcomes;
-  db.Query("SELECT id, market, asset_id FROM outcomes", [&](sqlite3_stmt* st) {
-    outcomes[sqlite3_column_int64(st, 0)] = {SqliteReader::Text(st, 1), SqliteReader::Text(st, 2)};
+  db.Query("SELECT id, market, asset_id FROM outcomes", [&](const DbRow& st) {
+    outcomes[st.Int(0)] = {st.Text(1), st.Text(2)};
   });
   std::map<int64_t, int64_t> status_mid2;
   int64_t last_market_ts = 0;
-  db.Query("SELECT outcome_id, best_bid, best_ask, last_update_ts_ms FROM market_status", [&](sqlite3_stmt* st) {
-    const int64_t bb = sqlite3_column_int64(st, 1), ba = sqlite3_column_int64(st, 2);
-    status_mid2[sqlite3_column_int64(st, 0)] = bb > 0 && ba > 0 ? bb + ba : 0;
-    last_market_ts = std::max<int64_t>(last_market_ts, sqlite3_column_int64(st, 3));
+  db.Query("SELECT outcome_id, best_bid, best_ask, last_update_ts_ms FROM market_status", [&](const DbRow& st) {
+    const int64_t bb = st.Int(1), ba = st.Int(2);
+    status_mid2[st.Int(0)] = bb > 0 && ba > 0 ? bb + ba : 0;
+    last_market_ts = std::max<int64_t>(last_market_ts, st.Int(3));
   });
   std::map<int64_t, OrderRow> orders;
   db.Query("SELECT id, outcome_id, side, price_micros, size_micros, filled_size_micros, created_ts_ms, "
            "updated_ts_ms, plugin, status FROM orders ORDER BY id",
-           [&](sqlite3_stmt* st) {
-             OrderRow o{sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-                        sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
-                        sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7), SqliteReader::Text(st, 8), SqliteReader::Text(st, 9)};
+           [&](const DbRow& st) {
+             OrderRow o{st.Int(0), st.Int(1), st.Int(2), st.Int(3), st.Int(4), st.Int(5), st.Int(6), st.Int(7),
+                        st.Text(8), st.Text(9)};
              if (flags.plugin.empty() || o.plugin == flags.plugin) orders[o.id] = o;
            });
   std::vector<FillRow> fills;
   db.Query("SELECT id, order_id, price_micros, size_micros, fee_micros, ts_ms FROM fills ORDER BY ts_ms, id",
-           [&](sqlite3_stmt* st) {
-             FillRow f{sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-                       sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
+           [&](const DbRow& st) {
+             FillRow f{st.Int(0), st.Int(1), st.Int(2), st.Int(3), st.Int(4), st.Int(5)};
              if (orders.contains(f.order_id)) fills.push_back(f);
            });
   std::set<int64_t> traded;
@@ -407,7 +407,7 @@ int RunReport(const ReportFlags& flags) {
 
   if (flags.json) {
     std::ostringstream o;
-    o << "{\"db\":" << JsonStr(url.path) << ",\"horizon_s\":" << flags.horizon_s << ",\"plugins\":[";
+    o << "{\"db\":" << JsonStr(db_name) << ",\"horizon_s\":" << flags.horizon_s << ",\"plugins\":[";
     bool first = true;
     for (const auto& [name, r] : reports) {
       o << (first ? "" : ",") << "{\"plugin\":" << JsonStr(name) << ",\"orders\":" << r.orders
@@ -459,7 +459,7 @@ int RunReport(const ReportFlags& flags) {
     h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>polyhost report</title>\n<style>"
          "body{font-family:sans-serif;margin:20px}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
          "padding:3px 8px;text-align:right}th{background:#f4f4f4}</style></head><body>\n"
-      << "<h1>polyhost report</h1>\n<p>" << Html(url.path) << ", " << Html(FormatTimestampMs(t_start)) << " to "
+      << "<h1>polyhost report</h1>\n<p>" << Html(db_name) << ", " << Html(FormatTimestampMs(t_start)) << " to "
       << Html(FormatTimestampMs(t_end)) << "</p>\n";
     for (const auto& [name, r] : reports) {
       h << "<h2>" << Html(name) << "</h2>\n<table><tr><th>orders</th><th>fills</th><th>PnL</th><th>realised</th>"

@@ -18,9 +18,11 @@
 #include "cli/metrics_command.h"
 #include "cli/progress.h"
 #include "cli/relayer_options.h"
+#include "cli/run_options.h"
 #include "core/decimal.h"
 #include "core/json_text.h"
 #include "cli/live_flags.h"
+#include "plugin/control_extension.h"
 #include "run/run_session.h"
 
 namespace polyhost {
@@ -40,6 +42,7 @@ struct RunFlags {
   int metrics_port = -1;  // -1: no metrics endpoint
   std::string metrics_host = "127.0.0.1";
   bool metrics_hold = false;
+  bool hold = false;  // after the feed, keep the plugins (tgbot) running until a signal
   // harness
   std::string plugin;
   std::string out;
@@ -65,114 +68,13 @@ std::vector<std::string> SplitList(const std::string& s) {
 }
 
 
-// The plugins [strategy] enables, when --plugins is not given.
-std::vector<std::string> DefaultPlugins(const Config& config) {
-  std::vector<std::string> out;
-  if (config.strategy.dutchbook) out.push_back("dutchbook");
-  if (config.strategy.spread) out.push_back("spread");
-  return out;
-}
-
-// [plugins] dirs, then the plugin folders that sit beside this executable: the
-// build tree (build/<preset>/plugins) and an installed prefix (lib/polyhost/plugins),
-// so the shipped plugins are found from any working directory.
-std::vector<std::string> PluginDirs(const Config& config) {
-  std::vector<std::string> dirs = config.plugins.dirs;
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path base = exe.parent_path().parent_path();
-    dirs.push_back((base / "plugins").string());
-    dirs.push_back((base / "lib" / "polyhost" / "plugins").string());
-  }
-  return dirs;
-}
-
 RunOptions BaseOptions(const RunFlags& flags, const Config& config) {
-  RunOptions o;
+  RunOptions o = RunOptionsFromConfig(config, flags.relayer);
   o.feed_path = flags.feed;
   o.format = ParseFeedFormatFlag(flags.format);
   o.strict = flags.strict;
   o.default_market = flags.market;
-  o.plugin_dirs = PluginDirs(config);
-  o.config = &config;
-  o.relayer = flags.relayer.empty() ? config.relayer.type : flags.relayer;
   o.catalog_path = flags.catalog;
-  o.paper.taker_fee_bps = config.relayer.paper_taker_fee_bps;
-  o.paper.maker_fee_bps = config.relayer.paper_maker_fee_bps;
-  o.limits.max_order_notional_micros = config.risk.max_order_notional_micros;
-  o.limits.max_market_notional_micros = config.risk.max_market_notional_micros;
-  o.limits.max_total_notional_micros = config.risk.max_total_notional_micros;
-  o.limits.max_open_orders = static_cast<int32_t>(config.risk.max_open_orders);
-  o.limits.duplicate_window_ns = config.risk.duplicate_window_ms * 1'000'000;
-  o.kill_switch = config.risk.kill_switch;
-  o.dry_run = config.relayer.dry_run;
-  if (o.relayer == "real") o.real = RealRelayerOptionsFromConfig(config);
-  o.run_id = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  o.on_warning = [](const std::string& m) { spdlog::warn("{}", m); };
-  return o;
-}
-
-void PrintRunSummary(const RunSummary& s) {
-  const auto& c = s.replay.counters;
-  std::printf("run: %lld lines, %lld events, %lld assets (%lld stale), %lld malformed, %.3f s (%.0f lines/s)\n",
-              static_cast<long long>(c.lines), static_cast<long long>(c.events), static_cast<long long>(s.replay.assets),
-              static_cast<long long>(s.replay.stale_assets), static_cast<long long>(c.malformed), s.replay.seconds,
-              s.replay.seconds > 0 ? static_cast<double>(c.lines) / s.replay.seconds : 0.0);
-  std::printf("plans %lld, orders %lld, fills %lld\n", static_cast<long long>(s.plans),
-              static_cast<long long>(s.orders), static_cast<long long>(s.fills));
-  std::printf("%-14s %-8s %7s %8s %8s %7s %6s %12s %10s %12s\n", "plugin", "state", "plans", "accepted", "rejected",
-              "orders", "fills", "volume", "fees", "pnl (mid)");
-  for (size_t i = 0; i < s.plugins.size(); ++i) {
-    const PluginInfo& info = s.plugins[i];
-    const PluginRunStats& st = s.stats[i];
-    std::printf("%-14s %-8s %7lld %8lld %8lld %7lld %6lld %12s %10s %12s\n", info.name.c_str(),
-                info.failure.empty() ? "ok" : "DISABLED", static_cast<long long>(st.plans),
-                static_cast<long long>(st.accepted), static_cast<long long>(st.rejected),
-                static_cast<long long>(st.orders), static_cast<long long>(st.fills),
-                FormatDecimal(st.filled_size).c_str(), FormatDecimal(st.fees_micros).c_str(),
-                FormatDecimal(st.pnl_micros()).c_str());
-    if (!info.failure.empty()) std::printf("  %s: %s\n", info.name.c_str(), info.failure.c_str());
-    for (const auto& [reason, n] : st.rejects_by_reason) {
-      std::printf("  rejected %-22s %lld\n", reason.c_str(), static_cast<long long>(n));
-    }
-  }
-}
-
-boost::json::object RunSummaryJson(const RunSummary& s) {
-  boost::json::object o;
-  o["lines"] = s.replay.counters.lines;
-  o["events"] = s.replay.counters.events;
-  o["malformed"] = s.replay.counters.malformed;
-  o["plans"] = s.plans;
-  o["orders"] = s.orders;
-  o["fills"] = s.fills;
-  boost::json::array plugins;
-  for (size_t i = 0; i < s.plugins.size(); ++i) {
-    const PluginRunStats& st = s.stats[i];
-    boost::json::object p;
-    p["name"] = s.plugins[i].name;
-    p["state"] = PluginStateName(s.plugins[i].state);
-    p["failure"] = s.plugins[i].failure;
-    p["plans"] = st.plans;
-    p["accepted"] = st.accepted;
-    p["rejected"] = st.rejected;
-    boost::json::object reasons;
-    for (const auto& [r, n] : st.rejects_by_reason) reasons[r] = n;
-    p["rejects_by_reason"] = std::move(reasons);
-    p["orders"] = st.orders;
-    p["orders_filled"] = st.orders_filled;
-    p["orders_cancelled"] = st.orders_cancelled;
-    p["orders_rejected"] = st.orders_rejected;
-    p["fills"] = st.fills;
-    p["volume"] = FormatDecimal(st.filled_size);
-    p["fees"] = FormatDecimal(st.fees_micros);
-    p["cash"] = FormatDecimal(st.cash_micros);
-    p["pnl_at_mid"] = FormatDecimal(st.pnl_micros());
-    plugins.push_back(std::move(p));
-  }
-  o["plugins"] = std::move(plugins);
   return o;
 }
 
@@ -213,6 +115,9 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
                   "serve /metrics, /healthz, /readyz on this port while running (0: any free port, printed on stderr)")
       ->check(CLI::Range(0, 65535));
   run->add_option("--metrics-host", flags->metrics_host, "address for --metrics-port (default 127.0.0.1)");
+  run->add_flag("--hold", flags->hold,
+                "after the feed, keep the plugins running (the tgbot answers, /pause and /cancelall apply) "
+                "until SIGINT/SIGTERM");
   run->add_flag("--metrics-hold", flags->metrics_hold,
                 "after the feed, keep serving metrics until SIGINT/SIGTERM (needs --metrics-port)");
   AddCommonFlags(run, &flags->common);
@@ -225,11 +130,17 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
     o.plugins = flags->plugins.empty() ? DefaultPlugins(config) : SplitList(flags->plugins);
     if (o.plugins.empty()) throw UsageError("no plugins: give --plugins or enable them in [strategy]");
     o.store = store.get();
+    // Pauses asked through the control extension (tgbot /pause) survive a restart.
+    if (store) o.pause_file = DefaultPauseFile(config.db.url);
+    if (flags->hold) {
+      InstallStopSignals();
+      o.hold_until = StopSignalFlag();
+    }
     if (flags->feed.empty() == flags->ws.empty()) throw UsageError("give exactly one of --feed FILE and --ws URL");
     LiveOptions live;
     if (!flags->ws.empty()) {
       live = MakeLiveOptions(flags->live, config, flags->ws == "-" ? "" : flags->ws);
-      for (const std::string& id : SplitList(flags->assets)) live.assets.push_back({flags->market, id});
+      for (const std::string& id : SplitList(flags->assets)) live.assets.push_back({flags->market, id, ""});
       if (live.assets.empty()) throw UsageError("--ws needs --assets (outcome token ids)");
       live.max_messages = flags->max_messages;
       InstallStopSignals();
@@ -239,10 +150,12 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
     if (flags->metrics_hold && flags->metrics_port < 0) throw UsageError("--metrics-hold needs --metrics-port");
     std::unique_ptr<RunMetricsEndpoint> metrics;
     if (flags->metrics_port >= 0) {
-      const bool sqlite_file = store != nullptr && ParseDbUrl(config.db.url).backend == DbUrl::Backend::kSqlite &&
-                               ParseDbUrl(config.db.url).path != ":memory:";
+      // Database metrics from a SQLite file or PostgreSQL (not from :memory:).
+      const DbUrl db_url = ParseDbUrl(config.db.url);
+      const bool with_db =
+          store != nullptr && !(db_url.backend == DbUrl::Backend::kSqlite && db_url.path == ":memory:");
       metrics = std::make_unique<RunMetricsEndpoint>(flags->metrics_host, static_cast<uint16_t>(flags->metrics_port),
-                                                     config, sqlite_file);
+                                                     config, with_db);
       std::fprintf(stderr, "run: metrics on http://%s:%u/metrics\n", flags->metrics_host.c_str(), metrics->port());
       o.on_live_stats = [&metrics](const RunLiveStats& live) { metrics->Publish(live); };
       metrics->SetReady(true);

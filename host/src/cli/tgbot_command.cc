@@ -11,7 +11,7 @@
 // The same bot polling the Telegram Bot API ([plugin.tgbot] token, base_url,
 // allowed_chat_ids) with the same store-backed answers, until SIGINT/SIGTERM
 // or --for-s seconds: watch a database from a phone while no trading loop runs
-// (`polyhost run` does not host the bot yet: docs/plugins/tgbot.md, "Status").
+// (`polyhost run --plugins ...,tgbot` hosts the bot with live answers).
 #include <dlfcn.h>
 #include <signal.h>
 #include <unistd.h>
@@ -75,12 +75,10 @@ std::vector<std::filesystem::path> SearchDirs(const Config& config) {
 }
 
 
-// Where pauses requested offline are kept: beside a SQLite database, so the
-// next `polyhost run` on it sees them; in memory for other backends.
-std::string DefaultPauseFile(const Config& config) {
+// The database file for positions and PnL from the fills; empty when not SQLite.
+std::string SqliteFile(const Config& config) {
   const DbUrl url = ParseDbUrl(config.db.url);
-  if (url.backend != DbUrl::Backend::kSqlite || url.path == ":memory:") return {};
-  return url.path + ".control.json";
+  return url.backend == DbUrl::Backend::kSqlite && url.path != ":memory:" ? url.path : std::string();
 }
 
 // The store-backed control extension both commands give the bot.
@@ -99,14 +97,17 @@ void AuditLine(int level, const std::string& line) {
 OfflineControl MakeOfflineControl(const Config& config, const TgbotFlags& flags) {
   OfflineControl c;
   c.store = OpenStore(config, /*read_only=*/true);
-  const std::string pause_path = flags.pause_file.empty() ? DefaultPauseFile(config) : flags.pause_file;
+  const std::string pause_path = flags.pause_file.empty() ? DefaultPauseFile(config.db.url) : flags.pause_file;
   if (pause_path.empty()) spdlog::warn("tgbot: pauses are not kept (no SQLite database to keep them beside)");
   c.pause = std::make_unique<PauseState>(pause_path);
-  c.backend = std::make_unique<DbControlBackend>(*c.store, *c.pause, config.relayer.dry_run, [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  c.backend = std::make_unique<DbControlBackend>(
+      *c.store, *c.pause, config.relayer.dry_run,
+      [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      },
+      SqliteFile(config));
   c.extension = std::make_unique<ControlExtension>(*c.backend, &AuditLine);
   return c;
 }

@@ -36,6 +36,7 @@ constexpr std::string_view kCommandLine = "command line";
 constexpr std::string_view kRedacted = "<redacted>";
 constexpr std::string_view kEnvPrefix = "POLYHOST_";
 constexpr std::string_view kPluginSection = "plugin";
+constexpr std::string_view kMarketsSection = "markets";  // [[markets]]: an array of tables
 
 // ---------------------------------------------------------------------------
 // Text helpers
@@ -135,8 +136,9 @@ bool IsHex(std::string_view text) {
                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
-// Plugin keys are not in the schema, so secrets there are recognised by name
-// (e.g. [plugin.tgbot] bot_token) and redacted like schema secrets.
+}  // namespace
+
+// Declared in config.h: the log formatter's list of secret values needs it too.
 bool LooksSecret(std::string_view dotted_key) {
   const size_t dot = dotted_key.rfind('.');
   const std::string key = Lower(dot == std::string_view::npos ? dotted_key : dotted_key.substr(dot + 1));
@@ -146,6 +148,8 @@ bool LooksSecret(std::string_view dotted_key) {
   }
   return key == "key" || key.ends_with("_key");
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------
 // "Did you mean": optimal-string-alignment distance (Levenshtein plus adjacent
@@ -197,6 +201,7 @@ std::vector<std::string> AllKeyNames() {
 std::vector<std::string> AllSectionNames() {
   std::vector<std::string> names(ConfigSections().begin(), ConfigSections().end());
   names.emplace_back(kPluginSection);
+  names.emplace_back(kMarketsSection);
   return names;
 }
 
@@ -387,6 +392,10 @@ std::string CheckShape(const ConfigKeySpec& spec, const std::string& text) {
       return "";
     case ValueCheck::kHttpUrl:
       return has_scheme({"http://", "https://"}) ? "" : Shown(spec, text) + " is not an http:// or https:// URL";
+    case ValueCheck::kHttpUrlOrEmpty:
+      return text.empty() || has_scheme({"http://", "https://"})
+                 ? ""
+                 : Shown(spec, text) + " is not an http:// or https:// URL (or empty)";
     case ValueCheck::kWebSocketUrl:
       return has_scheme({"ws://", "wss://"}) ? "" : Shown(spec, text) + " is not a ws:// or wss:// URL";
     case ValueCheck::kDbUrl:
@@ -700,6 +709,10 @@ class Loader {
         saw_secret |= ApplyPluginSections(section_node, file, line, layer);
         continue;
       }
+      if (section == kMarketsSection) {
+        ApplyMarkets(section_node, file, line, layer);
+        continue;
+      }
       if (!IsKnownSection(section)) {
         Problem(Where(file, line) + "unknown section '" + section + "'" +
                 DidYouMean(Nearest(section, AllSectionNames())));
@@ -731,6 +744,88 @@ class Loader {
       }
     }
     return saw_secret;
+  }
+
+  // [[markets]] entries (run-service). A layer that has them replaces the list of
+  // earlier layers; every entry is checked, each problem naming file and line.
+  void ApplyMarkets(const toml::node& node, const std::string& file, int line, const std::string& layer) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      Problem(Where(file, line) + "'markets' must be an array of tables ([[markets]] entries), not " +
+              (array != nullptr ? std::string("an array of values") : NodeTypeName(node.type())));
+      return;
+    }
+    static const std::vector<std::string> kKeys = {"market_id",    "outcome_yes_id", "outcome_no_id",
+                                                   "ws_url",       "max_messages",   "subscribe"};
+    std::vector<MarketEntry> entries;
+    bool ok = true;
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table& table = *array->get(i)->as_table();
+      const int at = static_cast<int>(table.source().begin.line);
+      const std::string entry = "markets[" + std::to_string(i) + "]";
+      MarketEntry m;
+      m.line = at;
+      const auto problem = [&](const toml::node& where, const std::string& what) {
+        Problem(Where(file, static_cast<int>(where.source().begin.line)) + entry + ": " + what);
+        ok = false;
+      };
+      for (auto&& key_value : table) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const std::string key(key_value.first.str());
+        const toml::node& value = key_value.second;
+        const auto text = [&](std::string* out) {
+          if (!value.is_string()) return problem(value, "'" + key + "' must be a string, not " + NodeTypeName(value.type()));
+          *out = value.as_string()->get();
+        };
+        if (key == "market_id") {
+          text(&m.market_id);
+        } else if (key == "outcome_yes_id") {
+          text(&m.outcome_yes_id);
+        } else if (key == "outcome_no_id") {
+          text(&m.outcome_no_id);
+        } else if (key == "ws_url") {
+          text(&m.ws_url);
+          if (!m.ws_url.empty() && !(m.ws_url.starts_with("ws://") || m.ws_url.starts_with("wss://"))) {
+            problem(value, "'ws_url': " + Quote(RedactUrlPassword(m.ws_url)) + " is not a ws:// or wss:// URL");
+          }
+        } else if (key == "max_messages") {
+          if (!value.is_integer() || value.as_integer()->get() < 0) {
+            problem(value, "'max_messages' must be an integer >= 0 (0: until stopped)");
+          } else {
+            m.max_messages = value.as_integer()->get();
+          }
+        } else if (key == "subscribe") {
+          if (!value.is_boolean()) {
+            problem(value, "'subscribe' must be a boolean, not " + std::string(NodeTypeName(value.type())));
+          } else {
+            m.subscribe = value.as_boolean()->get();
+          }
+        } else {
+          Problem(Where(file, static_cast<int>(key_value.first.source().begin.line)) + entry + ": unknown key '" + key +
+                  "'" + DidYouMean(Nearest(key, kKeys)));
+          ok = false;
+        }
+      }
+      if (m.market_id.empty()) {
+        Problem(Where(file, at) + entry + ": 'market_id' (the condition id) is required");
+        ok = false;
+      }
+      if (m.outcome_yes_id.empty()) {
+        Problem(Where(file, at) + entry + ": 'outcome_yes_id' (the YES token id, a string) is required");
+        ok = false;
+      }
+      for (const MarketEntry& earlier : entries) {
+        if (!m.market_id.empty() && earlier.market_id == m.market_id) {
+          Problem(Where(file, at) + entry + ": market " + Quote(m.market_id) + " is already listed at line " +
+                  std::to_string(earlier.line));
+          ok = false;
+        }
+      }
+      entries.push_back(std::move(m));
+    }
+    if (!ok) return;
+    out_->config.markets = std::move(entries);
+    out_->source_of[std::string(kMarketsSection)] = layer;
   }
 
   // [plugin.<name>] sections: kept as flattened text, not validated. Returns
@@ -945,7 +1040,18 @@ std::string RenderJson(const LoadedConfig& loaded) {
     }
     out += "}";
   }
-  out += first_plugin ? "}\n  },\n" : "\n    }\n  },\n";
+  out += first_plugin ? "}" : "\n    }";
+  out += ",\n    \"markets\": [";
+  for (size_t i = 0; i < config.markets.size(); ++i) {
+    const MarketEntry& m = config.markets[i];
+    out += i == 0 ? "\n" : ",\n";
+    out += "      {\"market_id\": " + JsonQuoted(m.market_id) + ", \"outcome_yes_id\": " + JsonQuoted(m.outcome_yes_id) +
+           ", \"outcome_no_id\": " + JsonQuoted(m.outcome_no_id) +
+           ", \"ws_url\": " + JsonQuoted(RedactUrlPassword(m.ws_url)) +
+           ", \"max_messages\": " + std::to_string(m.max_messages) +
+           ", \"subscribe\": " + (m.subscribe ? "true" : "false") + "}";
+  }
+  out += config.markets.empty() ? "]\n  },\n" : "\n    ]\n  },\n";
 
   out += "  \"source\": {";
   bool first_source = true;
@@ -955,6 +1061,7 @@ std::string RenderJson(const LoadedConfig& loaded) {
     out += "    " + JsonQuoted(name) + ": " + JsonQuoted(SourceOf(loaded, name));
   };
   for (const ConfigKeySpec& spec : ConfigSchema()) add_source(spec.name());
+  if (!config.markets.empty()) add_source(std::string(kMarketsSection));
   for (const auto& [plugin, section] : config.plugin_sections) {
     for (const auto& [key, setting] : section) add_source("plugin." + plugin + "." + key);
   }
@@ -988,6 +1095,14 @@ std::string RenderText(const LoadedConfig& loaded) {
       const std::string name = "plugin." + plugin + "." + key;
       rows.push_back({name, ShowPluginValue(key, setting, /*json=*/false), SourceOf(loaded, name)});
     }
+  }
+  for (size_t i = 0; i < loaded.config.markets.size(); ++i) {
+    const MarketEntry& m = loaded.config.markets[i];
+    std::string value = m.market_id + " yes=" + m.outcome_yes_id;
+    if (!m.outcome_no_id.empty()) value += " no=" + m.outcome_no_id;
+    value += " ws=" + (m.ws_url.empty() ? std::string("[polymarket]") : RedactUrlPassword(m.ws_url));
+    value += " max_messages=" + std::to_string(m.max_messages) + (m.subscribe ? "" : " subscribe=false");
+    rows.push_back({"markets[" + std::to_string(i) + "]", value, SourceOf(loaded, std::string(kMarketsSection))});
   }
   size_t key_width = 0;
   size_t value_width = 0;

@@ -94,6 +94,8 @@ struct RelayerConfig {
 // [plugins]: where plugin shared libraries are looked up, in order.
 struct PluginsConfig {
   std::vector<std::string> dirs;
+  int64_t call_budget_ms = 0;      // a plugin call running longer disables the plugin when it returns; 0 = off
+  int64_t call_hard_limit_ms = 0;  // a plugin call running longer ends the process (exit 1); 0 = off
 };
 
 // [log]
@@ -101,6 +103,24 @@ struct LogConfig {
   std::string level;   // trace|debug|info|warn|error|critical|off (spdlog names)
   std::string format;  // "json" or "text"
   std::vector<std::string> modules;  // per-module levels, "store=debug" (checked by obs::ConfigureLogging)
+};
+
+// [service]: `polyhost run-service` (docs/live.md).
+struct ServiceConfig {
+  std::vector<std::string> plugins;  // plugins every market's books go to; empty = [strategy] switches
+  int64_t catalog_refresh_ms = 0;    // Gamma catalog refresh period; 0 (or no gamma_url) = never
+};
+
+// One `[[markets]]` entry: a market `polyhost run-service` follows.
+struct MarketEntry {
+  std::string market_id;       // condition id (required)
+  std::string outcome_yes_id;  // YES token id (required)
+  std::string outcome_no_id;   // NO token id; empty = from the stored catalog, if there
+  std::string ws_url;          // market channel; empty = [polymarket] ws_url
+  int64_t max_messages = 0;    // websocket frames for this market, then it is done; 0 = until stopped
+  bool subscribe = true;       // false: known, subscribed only when a plugin subscribes to it
+  int line = 0;                // where it was defined, for messages
+  friend bool operator==(const MarketEntry&, const MarketEntry&) = default;
 };
 
 // One `[plugin.<name>]` value, passed through as text for the plugin to read.
@@ -129,6 +149,9 @@ struct Config {
   RelayerConfig relayer;
   PluginsConfig plugins;
   LogConfig log;
+  ServiceConfig service;
+  // [[markets]] entries, in file order; a later layer that has any replaces the list.
+  std::vector<MarketEntry> markets;
   std::map<std::string, PluginSection> plugin_sections;  // plugin name -> keys
 };
 
@@ -182,6 +205,11 @@ Config DefaultConfig();
 // Splits "section.key=value" (as given to a --set style flag) at the first '='.
 // Throws ConfigError when there is no '=' or the key is empty.
 std::pair<std::string, std::string> SplitOverride(std::string_view assignment);
+
+// Whether a key holds a secret by its name: plugin keys are not in the schema,
+// so "[plugin.tgbot] token", "api_key", "password", ... are recognised by name,
+// redacted by `config show` and masked in logs (cli.cc's SecretValues).
+bool LooksSecret(std::string_view dotted_key);
 
 // The merged configuration with, per key, the layer that set it. Secrets show as
 // "***" when set and empty when not; passwords inside URLs show as "***".

@@ -24,8 +24,8 @@ constexpr int64_t kDayMs = 86'400'000;
 const ConfigKeySpec kSchema[] = {
     // [polymarket]
     {.section = "polymarket", .key = "gamma_url", .type = ConfigType::kString,
-     .default_text = "https://gamma-api.polymarket.com", .check = ValueCheck::kHttpUrl,
-     .help = "Gamma REST API: market and event catalog.",
+     .default_text = "https://gamma-api.polymarket.com", .check = ValueCheck::kHttpUrlOrEmpty,
+     .help = "Gamma REST API: market and event catalog; empty = none (no catalog refresh in run-service).",
      .field = POLYHOST_CONFIG_FIELD(polymarket.gamma_url)},
     {.section = "polymarket", .key = "clob_url", .type = ConfigType::kString,
      .default_text = "https://clob.polymarket.com", .check = ValueCheck::kHttpUrl,
@@ -169,6 +169,16 @@ const ConfigKeySpec kSchema[] = {
      .help = "Directories searched for plugin libraries, in order; relative paths are "
              "relative to the current directory.",
      .field = POLYHOST_CONFIG_FIELD(plugins.dirs)},
+    {.section = "plugins", .key = "call_budget_ms", .type = ConfigType::kInt,
+     .default_text = "5000", .min = 0, .max = kDayMs,
+     .help = "A plugin call still running after this long is reported, and the plugin is disabled when it "
+             "returns (docs/reliability.md); 0 = off.",
+     .field = POLYHOST_CONFIG_FIELD(plugins.call_budget_ms)},
+    {.section = "plugins", .key = "call_hard_limit_ms", .type = ConfigType::kInt,
+     .default_text = "60000", .min = 0, .max = kDayMs,
+     .help = "A plugin call still running after this long ends the process with exit code 1 (an in-process "
+             "plugin cannot be stopped); 0 = off.",
+     .field = POLYHOST_CONFIG_FIELD(plugins.call_hard_limit_ms)},
 
     // [log]
     {.section = "log", .key = "level", .type = ConfigType::kString, .default_text = "info",
@@ -181,13 +191,25 @@ const ConfigKeySpec kSchema[] = {
      .help = "Per-module levels, e.g. [\"store=debug\", \"plugin=warn\"]; modules: cli, config, "
              "ingest, replay, store, run, plugin, exec, catalog, metrics, http.",
      .field = POLYHOST_CONFIG_FIELD(log.modules)},
+
+
+    // [service]
+    {.section = "service", .key = "plugins", .type = ConfigType::kStringList, .default_text = "",
+     .help = "run-service: plugins (names or .so paths) that get every market's books; empty = the "
+             "[strategy] switches.",
+     .field = POLYHOST_CONFIG_FIELD(service.plugins)},
+    {.section = "service", .key = "catalog_refresh_ms", .type = ConfigType::kInt,
+     .default_text = "3600000", .min = 0, .max = 7 * kDayMs,
+     .help = "run-service: refresh the Gamma market catalog this often (first at start); 0 disables, "
+             "as does an empty [polymarket] gamma_url.",
+     .field = POLYHOST_CONFIG_FIELD(service.catalog_refresh_ms)},
 };
 
 #pragma GCC diagnostic pop
 #undef POLYHOST_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 9> kSections = {
-    "polymarket", "db", "ingestion", "strategy", "thresholds", "risk", "relayer", "plugins", "log"};
+constexpr std::array<std::string_view, 10> kSections = {
+    "polymarket", "db", "ingestion", "strategy", "thresholds", "risk", "relayer", "plugins", "log", "service"};
 
 std::string Upper(std::string_view text) {
   std::string out(text);

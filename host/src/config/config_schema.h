@@ -34,6 +34,7 @@ const char* ConfigTypeName(ConfigType type);
 enum class ValueCheck : uint8_t {
   kNone,
   kHttpUrl,       // http:// or https://
+  kHttpUrlOrEmpty,  // http:// or https://, or empty (the feature that needs it is off)
   kWebSocketUrl,  // ws:// or wss://
   kDbUrl,         // sqlite:// or postgresql:// (store/db_url.h parses the rest)
   kPrivateKey,    // 64 hex digits, optionally 0x-prefixed; a warning, not an error

@@ -512,5 +512,80 @@ TEST_CASE("show prints every key with its source") {
   CHECK(std::count(json.begin(), json.end(), '{') == std::count(json.begin(), json.end(), '}'));
 }
 
+
+TEST_CASE("markets entries load in order, a later layer replaces the list, secrets override the relayer") {
+  TempDir dir;
+  dir.Write("config/local.toml",
+            "[[markets]]\nmarket_id = \"0xold\"\noutcome_yes_id = \"9\"\n");
+  ConfigLoadOptions options = Options(dir);
+  options.config_file = dir.Write("etc/service.toml",
+                                  "[service]\nplugins = [\"spread\"]\ncatalog_refresh_ms = 0\n"
+                                  "[relayer]\ntype = \"fake\"\napi_key = \"\"\n"
+                                  "[[markets]]\nmarket_id = \"0xa\"\noutcome_yes_id = \"111\"\noutcome_no_id = \"112\"\n"
+                                  "max_messages = 5\n"
+                                  "[[markets]]\nmarket_id = \"0xb\"\noutcome_yes_id = \"221\"\n"
+                                  "ws_url = \"ws://127.0.0.1:9/ws\"\nsubscribe = false\n");
+  dir.Write("etc/secrets.local.toml", "[relayer]\ntype = \"paper\"\napi_key = \"SEKRIT-KEY-123\"\n");
+  const LoadedConfig loaded = LoadConfig(options);
+  const Config& c = loaded.config;
+  REQUIRE(c.markets.size() == 2);
+  CHECK(c.markets[0].market_id == "0xa");
+  CHECK(c.markets[0].outcome_yes_id == "111");
+  CHECK(c.markets[0].outcome_no_id == "112");
+  CHECK(c.markets[0].max_messages == 5);
+  CHECK(c.markets[0].subscribe);
+  CHECK(c.markets[0].ws_url.empty());
+  CHECK(c.markets[1].ws_url == "ws://127.0.0.1:9/ws");
+  CHECK_FALSE(c.markets[1].subscribe);
+  CHECK(c.markets[1].line == 12);
+  CHECK(loaded.source_of.at("markets") == options.config_file);
+  CHECK(c.service.plugins == std::vector<std::string>{"spread"});
+  CHECK(c.service.catalog_refresh_ms == 0);
+  // secrets.local.toml beside the --config file wins over it, and is never shown.
+  CHECK(c.relayer.type == "paper");
+  CHECK(c.relayer.api_key == "SEKRIT-KEY-123");
+  CHECK_THAT(loaded.source_of.at("relayer.api_key"), Contains("secrets.local.toml"));
+  for (bool json : {false, true}) {
+    const std::string shown = RenderConfigShow(loaded, json);
+    CHECK_THAT(shown, !Contains("SEKRIT"));
+    CHECK_THAT(shown, Contains("0xb"));
+  }
+}
+
+TEST_CASE("markets entry problems name file, line, entry and key") {
+  TempDir dir;
+  ConfigLoadOptions options = Options(dir);
+  options.config_file = dir.Write("m.toml",
+                                  "[[markets]]\nmarket_id = \"0xa\"\noutcome_yes_id = 111\n"
+                                  "[[markets]]\nmarket_id = \"0xa\"\noutcome_yes_id = \"1\"\nmax_mesages = 3\n"
+                                  "ws_url = \"http://x\"\n"
+                                  "[[markets]]\noutcome_yes_id = \"2\"\nsubscribe = \"yes\"\nmax_messages = -1\n");
+  const std::string error = LoadError(options);
+  CHECK_THAT(error, Contains("m.toml:3: markets[0]: 'outcome_yes_id' must be a string, not an integer"));
+  CHECK_THAT(error, Contains("m.toml:1: markets[0]: 'outcome_yes_id' (the YES token id, a string) is required"));
+  CHECK_THAT(error, Contains("m.toml:7: markets[1]: unknown key 'max_mesages' (did you mean 'max_messages'?)"));
+  CHECK_THAT(error, Contains("m.toml:8: markets[1]: 'ws_url': \"http://x\" is not a ws:// or wss:// URL"));
+  CHECK_THAT(error, Contains("m.toml:4: markets[1]: market \"0xa\" is already listed at line 1"));
+  CHECK_THAT(error, Contains("m.toml:9: markets[2]: 'market_id' (the condition id) is required"));
+  CHECK_THAT(error, Contains("m.toml:11: markets[2]: 'subscribe' must be a boolean"));
+  CHECK_THAT(error, Contains("m.toml:12: markets[2]: 'max_messages' must be an integer >= 0"));
+  options.config_file = dir.Write("n.toml", "[markets]\nmarket_id = \"0xa\"\n");
+  CHECK_THAT(LoadError(options), Contains("n.toml:1: 'markets' must be an array of tables ([[markets]] entries), not a table"));
+  options.config_file = dir.Write("g.toml", "[polymarket]\ngamma_url = \"\"\n");
+  CHECK(LoadConfig(options).config.polymarket.gamma_url.empty());
+}
+
+
+TEST_CASE("config/markets.example.toml is a valid run-service config") {
+  TempDir dir;
+  ConfigLoadOptions options = Options(dir);
+  options.config_file = std::string(POLYHOST_SOURCE_DIR) + "/config/markets.example.toml";
+  const Config c = LoadConfig(options).config;
+  REQUIRE(c.markets.size() == 3);
+  CHECK(c.markets[1].max_messages == 10000);
+  CHECK_FALSE(c.markets[2].subscribe);
+  CHECK(c.service.plugins == std::vector<std::string>{"spread"});
+}
+
 }  // namespace
 }  // namespace polyhost

@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -45,16 +47,109 @@ bool LooksLikeJson(std::string_view text) {
 
 }  // namespace
 
+// Shard ids of feed i start at i << kFeedShift (WsFeedOptions::shard_id_base).
+constexpr uint32_t kFeedShift = 16;
+
 struct LiveSource::Impl {
   explicit Impl(LiveOptions o) : options(std::move(o)) {
-    for (const LiveAsset& a : options.assets) market_of[a.asset_id] = a.market;
+    for (const LiveAsset& a : options.on_demand) route[a.asset_id] = a;
+    for (const LiveAsset& a : options.assets) AddLocked(a);
   }
 
   LiveOptions options;
   std::atomic<bool> stop{false};
-  std::mutex mu;                      // guards feed (pointer) and market_of
-  WsFeed* feed = nullptr;
+  std::mutex mu;                      // guards feeds, running, queue_ptr, market_of, url_of, route
+  // One sharded feed per websocket URL, in the order the URLs were first needed.
+  std::vector<std::pair<std::string, std::unique_ptr<WsFeed>>> feeds;
+  bool running = false;               // between Run()'s start and its stop: feeds are live
+  FrameQueue* queue_ptr = nullptr;
   std::unordered_map<std::string, std::string> market_of;  // subscribed asset -> market ("" unknown)
+  std::unordered_map<std::string, std::string> url_of;     // subscribed asset -> its ws URL
+  std::unordered_map<std::string, LiveAsset> route;        // on_demand entries by asset id
+  std::vector<std::string> order;     // subscription order (shards fill in it); may hold removed ids
+
+  // The asset's URL: its own, its on_demand entry's, else the default.
+  std::string UrlFor(const LiveAsset& a) {
+    if (!a.ws_url.empty()) return a.ws_url;
+    if (auto it = route.find(a.asset_id); it != route.end() && !it->second.ws_url.empty()) return it->second.ws_url;
+    return options.ws.url;
+  }
+
+  // Records a new subscription (mu held or not yet shared); false when known.
+  bool AddLocked(const LiveAsset& a) {
+    std::string market = a.market;
+    if (market.empty()) {
+      if (auto it = route.find(a.asset_id); it != route.end()) market = it->second.market;
+    }
+    if (!market_of.emplace(a.asset_id, market).second) return false;
+    url_of[a.asset_id] = UrlFor(a);
+    order.push_back(a.asset_id);
+    return true;
+  }
+
+  // The feed of `url`, created (and started when running) on first use; mu held.
+  // Throws std::invalid_argument for a bad URL.
+  WsFeed& FeedLocked(const std::string& url) {
+    for (auto& [u, f] : feeds) {
+      if (u == url) return *f;
+    }
+    WsFeedOptions wo = options.ws;
+    wo.url = url;
+    wo.shard_id_base = static_cast<uint32_t>(feeds.size()) << kFeedShift;
+    auto feed = std::make_unique<WsFeed>(std::move(wo), queue_ptr);
+    if (running) feed->Start();
+    feeds.emplace_back(url, std::move(feed));
+    return *feeds.back().second;
+  }
+
+  WsFeedStats FeedStats() {
+    std::lock_guard lock(mu);
+    WsFeedStats sum;
+    for (auto& [url, f] : feeds) {
+      const WsFeedStats s = f->stats();
+      sum.connects += s.connects;
+      sum.reconnects += s.reconnects;
+      sum.disconnects += s.disconnects;
+      sum.frames += s.frames;
+      sum.bytes += s.bytes;
+      sum.pings += s.pings;
+      sum.dropped += s.dropped;
+      sum.shards += s.shards;
+    }
+    return sum;
+  }
+
+  void SubscribeAssets(const std::vector<LiveAsset>& assets) {
+    std::lock_guard lock(mu);
+    std::map<std::string, std::vector<std::string>> by_url;
+    for (const LiveAsset& a : assets) {
+      if (AddLocked(a)) by_url[url_of[a.asset_id]].push_back(a.asset_id);
+    }
+    if (!running) return;
+    for (auto& [url, ids] : by_url) {
+      try {
+        FeedLocked(url).Subscribe(ids);
+      } catch (const std::invalid_argument& e) {
+        Warn("live: cannot subscribe " + std::to_string(ids.size()) + " asset(s) on " + url + ": " + e.what());
+        for (const std::string& id : ids) {
+          market_of.erase(id);
+          url_of.erase(id);
+        }
+      }
+    }
+  }
+
+  void UnsubscribeAssets(const std::vector<std::string>& asset_ids) {
+    std::lock_guard lock(mu);
+    std::map<std::string, std::vector<std::string>> by_url;
+    for (const std::string& a : asset_ids) {
+      if (market_of.erase(a) == 0) continue;
+      by_url[url_of[a]].push_back(a);
+      url_of.erase(a);
+    }
+    if (!running) return;
+    for (auto& [url, ids] : by_url) FeedLocked(url).Unsubscribe(ids);
+  }
 
   // Book-thread state.
   BookEngine* engine = nullptr;
@@ -75,7 +170,12 @@ struct LiveSource::Impl {
     int64_t last_rx_ms = 0;
     std::vector<std::string> assets;
   };
-  std::vector<ShardState> shards;
+  std::map<uint32_t, ShardState> shards;  // by shard id (feed index << kFeedShift | shard)
+  // Market frame budgets (book thread).
+  std::unordered_map<std::string, std::string> budget_market_of;  // asset -> market with a budget
+  std::map<std::string, int64_t> market_frames;
+  std::vector<std::string> touched_markets;
+  int64_t budgets_left = 0;
   struct ResyncState {
     bool pending = false;
     bool again = false;          // continuity broke again while the fetch was in flight
@@ -86,9 +186,35 @@ struct LiveSource::Impl {
   LiveSummary summary;
   int64_t seen_breaks = 0, seen_drift = 0;
 
-  ShardState& Shard(uint32_t id) {
-    if (shards.size() <= id) shards.resize(id + 1);
-    return shards[id];
+  ShardState& Shard(uint32_t id) { return shards[id]; }
+
+  // After a frame was applied: charge it to the budget of every market whose book it changed.
+  void ChargeBudgets() {
+    if (budget_market_of.empty()) return;
+    touched_markets.clear();
+    for (uint32_t key : engine->touched()) {  // the books the frame changed (price_change items included)
+      auto it = budget_market_of.find(engine->asset(key).asset_id);
+      if (it == budget_market_of.end()) continue;
+      if (std::find(touched_markets.begin(), touched_markets.end(), it->second) == touched_markets.end()) {
+        touched_markets.push_back(it->second);
+      }
+    }
+    for (const std::string& market : touched_markets) {
+      const int64_t budget = options.market_max_messages[market];
+      if (++market_frames[market] != budget) continue;
+      ++summary.markets_done;
+      --budgets_left;
+      if (options.end_when_budgets_spent && budgets_left == 0) continue;  // the run ends now
+      // Nothing follows this market any more: its books must not be traded on.
+      std::vector<std::string> ids;
+      for (const auto& [asset, m] : budget_market_of) {
+        if (m == market) ids.push_back(asset);
+      }
+      spdlog::info("live: market {} received its {} messages: unsubscribing its {} assets", market, budget,
+                   ids.size());
+      UnsubscribeAssets(ids);
+      MarkStale(ids);
+    }
   }
 
   void Warn(const std::string& m) {
@@ -231,7 +357,7 @@ struct LiveSource::Impl {
       case LiveMessage::Kind::kFrame: {
         ++summary.messages;
         Shard(m.shard).last_rx_ms = now;
-        ApplyText(m.text, m.recv_ts_ms, "frame");
+        if (ApplyText(m.text, m.recv_ts_ms, "frame")) ChargeBudgets();
         ResyncNewlyStale();
         return;
       }
@@ -280,17 +406,18 @@ struct LiveSource::Impl {
 
   // Silence for stale_after_ms on a connected shard: its books are stale and the
   // connection is replaced (a fresh one resyncs everything).
-  void Watchdog(int64_t now, WsFeed& feed) {
+  void Watchdog(int64_t now) {
     if (options.stale_after_ms <= 0) return;
-    for (uint32_t id = 0; id < shards.size(); ++id) {
-      ShardState& s = shards[id];
+    for (auto& [id, s] : shards) {
       if (!s.connected || now - s.last_rx_ms < options.stale_after_ms) continue;
       ++summary.watchdog_fires;
       Warn("live: shard " + std::to_string(id) + " silent for " + std::to_string(now - s.last_rx_ms) +
            " ms (stale_after_ms " + std::to_string(options.stale_after_ms) + "): books stale, reconnecting");
       MarkStale(s.assets);
       s.last_rx_ms = now;
-      feed.Reconnect(id);
+      std::lock_guard lock(mu);
+      const size_t feed = id >> kFeedShift;
+      if (feed < feeds.size()) feeds[feed].second->Reconnect(id);
     }
   }
 
@@ -305,7 +432,10 @@ struct LiveSource::Impl {
     if (options.store == nullptr) return;
     engine->CollectStatus(&batch);
     if (options.on_batch) options.on_batch(&batch);
-    batch.last_line = line_no;
+    // A batch without new lines (the final one, after a stop) must not carry the
+    // old watermark: the store would take it for a resubmission it already has
+    // and drop its snapshots.
+    batch.last_line = lines_in_batch > 0 ? line_no : 0;
     options.store->Submit(std::move(batch));
     batch = WriteBatch{};
     batch.source_id = source_id;
@@ -338,36 +468,50 @@ struct LiveSource::Impl {
     FrameQueue queue(options.queue_capacity);
     BookResyncer resync_worker(options.clob_url, options.http_get, &queue);
     resyncer = &resync_worker;
-    WsFeed ws(options.ws, &queue);
-    std::vector<std::string> ids;
+    // Budgets: every asset of a market with one (known now: initial and on_demand).
+    budget_market_of.clear();
+    market_frames.clear();
+    budgets_left = 0;
+    for (const auto& [market, budget] : options.market_max_messages) {
+      if (budget > 0) ++budgets_left;
+    }
+    for (const std::vector<LiveAsset>* list : {&options.assets, &options.on_demand}) {
+      for (const LiveAsset& a : *list) {
+        auto it = options.market_max_messages.find(a.market);
+        if (it != options.market_max_messages.end() && it->second > 0) budget_market_of[a.asset_id] = a.market;
+      }
+    }
     {
+      // Every URL's feed gets its assets in subscription order (shards fill in it).
       std::lock_guard lock(mu);
-      for (const auto& [asset, market] : market_of) ids.push_back(asset);
-      feed = &ws;
+      queue_ptr = &queue;
+      std::map<std::string, std::vector<std::string>> by_url;
+      std::vector<std::string> urls;
+      std::unordered_set<std::string> seen;
+      for (const std::string& id : order) {
+        auto it = url_of.find(id);
+        if (it == url_of.end() || !seen.insert(id).second) continue;
+        if (by_url.find(it->second) == by_url.end()) urls.push_back(it->second);
+        by_url[it->second].push_back(id);
+      }
+      order.clear();
+      for (const std::string& url : urls) FeedLocked(url).Subscribe(by_url[url]);
+      if (feeds.empty()) FeedLocked(options.ws.url);  // nothing yet: connect when assets come
+      for (auto& [url, f] : feeds) f->Start();
+      running = true;
     }
-    std::sort(ids.begin(), ids.end());
-    // Keep the caller's order (shards fill in it); the map only dedups.
-    std::vector<std::string> ordered;
-    std::unordered_set<std::string> seen;
-    for (const LiveAsset& a : options.assets) {
-      if (seen.insert(a.asset_id).second) ordered.push_back(a.asset_id);
-    }
-    for (const std::string& id : ids) {
-      if (seen.insert(id).second) ordered.push_back(id);
-    }
-    ws.Subscribe(ordered);
-    ws.Start();
 
     int64_t last_flush = SteadyMs();
     int64_t last_tick = last_flush;
     LiveMessage m;
     while (!stop.load() && (options.stop_flag == nullptr || !options.stop_flag->load()) &&
-           (options.max_messages <= 0 || summary.messages < options.max_messages)) {
+           (options.max_messages <= 0 || summary.messages < options.max_messages) &&
+           !(options.end_when_budgets_spent && budgets_left == 0 && !options.market_max_messages.empty())) {
       const bool got = queue.Pop(&m, std::chrono::milliseconds(50));
       const int64_t now = SteadyMs();
       if (got) Handle(m, now);
       MaybeSnapshot();
-      Watchdog(now, ws);
+      Watchdog(now);
       RetryFailedResyncs(now);
       if (lines_in_batch >= options.batch_messages || (lines_in_batch > 0 && now - last_flush >= options.batch_interval_ms)) {
         Submit();
@@ -376,20 +520,28 @@ struct LiveSource::Impl {
       if (now - last_tick >= 250) {
         last_tick = now;
         if (options.on_tick) {
-          summary.ws = ws.stats();
+          summary.ws = FeedStats();
           summary.counters = engine->counters();
           options.on_tick(summary);
         }
       }
     }
+    std::vector<std::unique_ptr<WsFeed>> stopped;
     {
       std::lock_guard lock(mu);
-      feed = nullptr;
+      running = false;
+      for (auto& [url, f] : feeds) stopped.push_back(std::move(f));
+      feeds.clear();
     }
-    ws.Stop();
+    for (auto& f : stopped) f->Stop();
     resync_worker.Stop();
     queue.Close();
     resyncer = nullptr;
+    {
+      std::lock_guard lock(mu);
+      queue_ptr = nullptr;
+    }
+    if (options.on_stop) options.on_stop();
     if (options.store != nullptr) {
       engine->CollectSnapshots(engine->last_ts_ms(), &batch);
       Submit();
@@ -401,7 +553,19 @@ struct LiveSource::Impl {
     summary.counters = engine->counters();
     summary.assets = static_cast<int64_t>(engine->asset_count());
     for (uint32_t k = 0; k < engine->asset_count(); ++k) summary.stale_assets += engine->asset(k).stale ? 1 : 0;
-    summary.ws = ws.stats();
+    summary.ws = WsFeedStats{};
+    for (auto& f : stopped) {
+      const WsFeedStats st = f->stats();
+      summary.ws.connects += st.connects;
+      summary.ws.reconnects += st.reconnects;
+      summary.ws.disconnects += st.disconnects;
+      summary.ws.frames += st.frames;
+      summary.ws.bytes += st.bytes;
+      summary.ws.pings += st.pings;
+      summary.ws.dropped += st.dropped;
+      summary.ws.shards += st.shards;
+    }
+    summary.feeds = static_cast<int64_t>(stopped.size());
     summary.queue_overflows = queue.overflows();
     summary.queue_high_water = queue.high_water();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -417,23 +581,9 @@ LiveSummary LiveSource::Run(BookEngine& engine) { return impl_->Run(engine); }
 
 void LiveSource::Stop() { impl_->stop.store(true); }
 
-void LiveSource::Subscribe(const std::vector<LiveAsset>& assets) {
-  std::vector<std::string> ids;
-  std::lock_guard lock(impl_->mu);
-  for (const LiveAsset& a : assets) {
-    if (impl_->market_of.emplace(a.asset_id, a.market).second) ids.push_back(a.asset_id);
-  }
-  if (impl_->feed != nullptr && !ids.empty()) impl_->feed->Subscribe(ids);
-}
+void LiveSource::Subscribe(const std::vector<LiveAsset>& assets) { impl_->SubscribeAssets(assets); }
 
-void LiveSource::Unsubscribe(const std::vector<std::string>& asset_ids) {
-  std::vector<std::string> ids;
-  std::lock_guard lock(impl_->mu);
-  for (const std::string& a : asset_ids) {
-    if (impl_->market_of.erase(a) != 0) ids.push_back(a);
-  }
-  if (impl_->feed != nullptr && !ids.empty()) impl_->feed->Unsubscribe(ids);
-}
+void LiveSource::Unsubscribe(const std::vector<std::string>& asset_ids) { impl_->UnsubscribeAssets(asset_ids); }
 
 ReplaySummary ToReplaySummary(const LiveSummary& live) {
   ReplaySummary r;

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,15 +38,28 @@ namespace polyhost {
 struct LiveAsset {
   std::string market;    // condition id; may be empty when unknown (the feed tells)
   std::string asset_id;  // token id
+  std::string ws_url;    // market channel to subscribe it on; empty = LiveOptions::ws.url
 };
 
 struct LiveSummary;
 
 struct LiveOptions {
+  // The market channel (and TLS options) of every asset without its own ws_url.
+  // Assets with another ws_url get a feed of their own with the same options: one
+  // WsFeed (sharded) per URL, all into one queue and one book engine.
   WsFeedOptions ws;
   std::string clob_url;          // REST base for GET /book?token_id=
   HttpGetFn http_get;            // how to GET it
   std::vector<LiveAsset> assets;
+  // Assets known but not subscribed at the start: Subscribe() of one of them (by
+  // asset id, e.g. when a plugin subscribes at run time) uses its market and ws_url.
+  std::vector<LiveAsset> on_demand;
+  // Frame budgets per market (run-service [[markets]] max_messages): a frame counts
+  // for every market one of whose books it changed. A market whose budget is
+  // spent is unsubscribed and its books marked stale (nothing follows them any
+  // more); with end_when_budgets_spent the run ends instead once every budget is.
+  std::map<std::string, int64_t> market_max_messages;
+  bool end_when_budgets_spent = false;
   size_t queue_capacity = 65536;  // [ingestion] buffer_size
   int64_t stale_after_ms = 30000;  // [ingestion] stale_after_ms
   int64_t max_messages = 0;      // stop after this many websocket frames; 0 = until stopped
@@ -63,6 +77,10 @@ struct LiveOptions {
   // Called about every 250 ms on the book thread with the counts so far
   // (progress lines, periodic jobs).
   std::function<void(const LiveSummary&)> on_tick;
+  // Called once on the book thread when intake has stopped (connections closed)
+  // and before the final snapshot and flush: what it does there (cancelling open
+  // orders) is recorded through on_batch in the last batch.
+  std::function<void()> on_stop;
 };
 
 struct LiveSummary {
@@ -78,6 +96,8 @@ struct LiveSummary {
   int64_t watchdog_fires = 0;    // shards silent for stale_after_ms
   int64_t stale_marks = 0;       // assets marked stale by disconnects, gaps and the watchdog
   int64_t queue_overflows = 0;
+  int64_t feeds = 0;             // websocket URLs (one sharded WsFeed each)
+  int64_t markets_done = 0;      // markets whose frame budget was spent
   size_t queue_high_water = 0;
   StoreStats store;
   double seconds = 0;
@@ -90,10 +110,14 @@ class LiveSource {
   LiveSource(const LiveSource&) = delete;
   LiveSource& operator=(const LiveSource&) = delete;
 
-  // Connects, runs until max_messages frames, *stop_flag or Stop(), then closes
-  // the connections, snapshots every book into the store and flushes it.
+  // Connects, runs until max_messages frames, *stop_flag, Stop() or every market
+  // budget is spent, then closes the connections, calls on_stop, snapshots every
+  // book into the store and flushes it.
   LiveSummary Run(BookEngine& engine);
   void Stop();
+  // Adds assets (already subscribed ones are ignored); an empty ws_url takes the
+  // on_demand entry's, else LiveOptions::ws.url. Before Run() it only extends the
+  // initial subscription.
   void Subscribe(const std::vector<LiveAsset>& assets);
   void Unsubscribe(const std::vector<std::string>& asset_ids);
 

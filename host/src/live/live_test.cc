@@ -364,7 +364,7 @@ TEST_CASE("LiveSource resyncs from REST on connect and after drift; stale until 
     *body = kRestBook;
     return true;
   };
-  o.assets = {{"0xm", "111"}};
+  o.assets = {{"0xm", "111", ""}};
   o.stale_after_ms = 0;
   LiveSource source(o);
   BookEngine engine;
@@ -405,7 +405,7 @@ TEST_CASE("LiveSource: a silent shard trips the watchdog, goes stale, reconnects
     *body = kRestBook;
     return true;
   };
-  o.assets = {{"0xm", "111"}};
+  o.assets = {{"0xm", "111", ""}};
   o.stale_after_ms = 150;
   LiveSource source(o);
   BookEngine engine;
@@ -444,7 +444,7 @@ TEST_CASE("LiveSource: a failed REST fetch is counted and retried; the book stay
     *body = kRestBook;
     return true;
   };
-  o.assets = {{"0xm", "111"}};
+  o.assets = {{"0xm", "111", ""}};
   o.stale_after_ms = 0;
   o.resync_retry_ms = 50;
   LiveSource source(o);
@@ -459,6 +459,124 @@ TEST_CASE("LiveSource: a failed REST fetch is counted and retried; the book stay
   CHECK(s.resync_failures == 1);
   CHECK(s.resyncs >= 2);
   CHECK_FALSE(engine.asset(0).stale);
+}
+
+TEST_CASE("LiveSource: one feed per ws_url into one engine, market budgets end the run, on_stop runs before the end") {
+  // Market A on server 1, market B on server 2; each server sends its market's book twice.
+  auto serve = [](const char* market, const char* asset) {
+    return [market, asset](int, Ws& ws) {
+      const std::string sub = ReadText(ws);
+      CHECK(sub.find(asset) != std::string::npos);
+      const std::string book = std::string(R"({"event_type":"book","market":")") + market + R"(","asset_id":")" +
+                               asset + R"(","timestamp":"1000","bids":[{"price":"0.4","size":"1"}],"asks":[{"price":"0.6","size":"1"}]})";
+      Send(ws, book);
+      Send(ws, "PONG");  // counts for no market
+      Send(ws, book);
+      Drain(ws);
+    };
+  };
+  MockServer one(serve("0xa", "111"));
+  MockServer two(serve("0xb", "222"));
+  LiveOptions o;
+  o.ws = FastOptions(one.url());
+  o.clob_url = "http://clob.test";
+  o.http_get = [](const std::string&, std::string*, std::string* error) {
+    *error = "no REST here";
+    return false;
+  };
+  o.resync_retry_ms = 60000;
+  o.stale_after_ms = 0;
+  o.assets = {{"0xa", "111", ""}, {"0xb", "222", two.url()}};
+  o.market_max_messages = {{"0xa", 2}, {"0xb", 2}};
+  o.end_when_budgets_spent = true;
+  bool stopped = false;
+  o.on_stop = [&] { stopped = true; };
+  LiveSource source(o);
+  BookEngine engine;
+  LiveSummary s = source.Run(engine);  // ends by itself once both markets had 2 frames
+  CHECK(stopped);
+  CHECK(s.feeds == 2);
+  CHECK(s.ws.connects == 2);
+  CHECK(s.markets_done == 2);
+  CHECK(engine.Find("0xa", "111") >= 0);
+  CHECK(engine.Find("0xb", "222") >= 0);
+  CHECK(one.connections() == 1);
+  CHECK(two.connections() == 1);
+}
+
+TEST_CASE("LiveSource: Subscribe during the run uses the on_demand entry's market and ws_url") {
+  std::atomic<bool> second_subscribed{false};
+  MockServer one([&](int, Ws& ws) {
+    ReadText(ws);
+    Send(ws, "PONG");
+    Drain(ws);
+  });
+  MockServer two([&](int, Ws& ws) {
+    const std::string sub = ReadText(ws);
+    CHECK(sub.find("\"333\"") != std::string::npos);
+    second_subscribed = true;
+    Send(ws, R"({"event_type":"book","market":"0xc","asset_id":"333","timestamp":"5","bids":[{"price":"0.3","size":"2"}],"asks":[]})");
+    Drain(ws);
+  });
+  LiveOptions o;
+  o.ws = FastOptions(one.url());
+  o.clob_url = "http://clob.test";
+  o.http_get = [](const std::string&, std::string*, std::string* error) {
+    *error = "no REST here";
+    return false;
+  };
+  o.resync_retry_ms = 60000;
+  o.stale_after_ms = 0;
+  o.assets = {{"0xa", "111", ""}};
+  o.on_demand = {{"0xc", "333", two.url()}};
+  o.max_messages = 2;  // the PONG and the book of 333
+  LiveSource source(o);
+  BookEngine engine;
+  std::thread subscriber([&] {
+    WaitFor([&] { return one.connections() >= 1; });
+    source.Subscribe({{"", "333", ""}});
+  });
+  LiveSummary s = source.Run(engine);
+  subscriber.join();
+  CHECK(second_subscribed);
+  CHECK(s.feeds == 2);
+  REQUIRE(engine.Find("0xc", "333") >= 0);
+  CHECK(engine.asset(static_cast<uint32_t>(engine.Find("0xc", "333"))).book.best_bid() == 300000);
+}
+
+TEST_CASE("LiveSource: a market whose budget is spent is unsubscribed and stale while the others go on") {
+  std::atomic<bool> unsubscribed{false};
+  MockServer server([&](int, Ws& ws) {
+    ReadText(ws);
+    Send(ws, R"({"event_type":"book","market":"0xa","asset_id":"111","timestamp":"1","bids":[{"price":"0.4","size":"1"}],"asks":[]})");
+    // The unsubscription of 111 arrives before anything else is read.
+    const std::string unsub = ReadText(ws);
+    unsubscribed = unsub.find("\"unsubscribe\"") != std::string::npos && unsub.find("\"111\"") != std::string::npos;
+    Send(ws, R"({"event_type":"book","market":"0xb","asset_id":"222","timestamp":"2","bids":[{"price":"0.3","size":"1"}],"asks":[]})");
+    Drain(ws);
+  });
+  LiveOptions o;
+  o.ws = FastOptions(server.url());
+  o.ws.ping_interval_ms = 60000;
+  o.clob_url = "http://clob.test";
+  o.http_get = [](const std::string&, std::string*, std::string* error) {
+    *error = "no REST here";
+    return false;
+  };
+  o.resync_retry_ms = 60000;
+  o.stale_after_ms = 0;
+  o.assets = {{"0xa", "111", ""}, {"0xb", "222", ""}};
+  o.market_max_messages = {{"0xa", 1}};
+  o.max_messages = 2;
+  LiveSource source(o);
+  BookEngine engine;
+  LiveSummary s = source.Run(engine);
+  CHECK(unsubscribed);
+  CHECK(s.markets_done == 1);
+  REQUIRE(engine.Find("0xa", "111") >= 0);
+  CHECK(engine.asset(static_cast<uint32_t>(engine.Find("0xa", "111"))).stale);
+  REQUIRE(engine.Find("0xb", "222") >= 0);
+  CHECK_FALSE(engine.asset(static_cast<uint32_t>(engine.Find("0xb", "222"))).stale);
 }
 
 }  // namespace polyhost

@@ -148,7 +148,7 @@ struct WsFeed::Impl {
   void Control(LiveMessage::Kind kind, const Shard& s, std::vector<std::string> assets) {
     LiveMessage m;
     m.kind = kind;
-    m.shard = s.id;
+    m.shard = options.shard_id_base + s.id;
     m.recv_ts_ms = WallMs();
     m.assets = std::move(assets);
     queue->PushControl(std::move(m));
@@ -163,7 +163,7 @@ struct WsFeed::Impl {
         const auto data = buffer.cdata();
         LiveMessage m;
         m.kind = LiveMessage::Kind::kFrame;
-        m.shard = s.id;
+        m.shard = options.shard_id_base + s.id;
         m.recv_ts_ms = WallMs();
         m.text.assign(static_cast<const char*>(data.data()), data.size());
         buffer.consume(buffer.size());
@@ -417,6 +417,8 @@ void WsFeed::Unsubscribe(const std::vector<std::string>& assets) {
 }
 
 void WsFeed::Reconnect(uint32_t shard) {
+  if (shard < impl_->options.shard_id_base) return;
+  shard -= impl_->options.shard_id_base;
   asio::post(impl_->io, [this, shard] {
     if (shard < impl_->shards.size() && impl_->shards[shard]->abort) impl_->shards[shard]->abort();
   });

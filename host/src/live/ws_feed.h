@@ -48,6 +48,9 @@ struct WsFeedOptions {
   int64_t backoff_initial_ms = 500;
   int64_t backoff_max_ms = 30000;
   uint64_t jitter_seed = 0;  // 0: random
+  // Added to the shard ids this feed puts in its messages (and expected back by
+  // Reconnect), so several feeds (one per URL) can share one FrameQueue.
+  uint32_t shard_id_base = 0;
 };
 
 // Delay before reconnect attempt `attempt` (0-based): initial·2^attempt capped at

@@ -1,12 +1,11 @@
 #include "obs/db_metrics.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
-#include <filesystem>
+#include <memory>
 #include <stdexcept>
+#include <tuple>
 
-#include "store/sqlite_reader.h"
+#include "store/db_reader.h"
 
 namespace polyhost::obs {
 namespace {
@@ -22,52 +21,55 @@ PluginMetrics& PluginRow(std::map<std::string, PluginMetrics>& plugins, const st
 
 }  // namespace
 
-DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
-  SqliteReader db(sqlite_path, "metrics");
+DbMetrics ReadDbMetrics(const DbUrl& url) {
+  const std::unique_ptr<DbReader> reader = DbReader::Open(url, "metrics");
+  DbReader& db = *reader;
   if (!db.HasTable("schema_version") || !db.HasTable("market_status")) {
-    throw std::runtime_error(sqlite_path + " is not a polyhost database (no market_status table)");
+    throw std::runtime_error(url.redacted + " is not a polyhost database (no market_status table)");
   }
   DbMetrics m;
   m.schema_version = static_cast<int>(db.Int("SELECT coalesce(max(version), 0) FROM schema_version"));
-  m.db_size_bytes = db.Int("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
-  std::error_code ec;
-  const auto wal = std::filesystem::file_size(sqlite_path + "-wal", ec);
-  if (!ec) m.db_size_bytes += static_cast<int64_t>(wal);
+  m.db_size_bytes = db.SizeBytes();
   // max - min + 1 instead of count(*): O(1) on a table of hundreds of millions of rows.
   m.event_rows = db.Int("SELECT coalesce(max(id) - min(id) + 1, 0) FROM orderbook_events");
   m.snapshot_rows = db.Int("SELECT count(*) FROM orderbook_snapshots");
-  db.Query("SELECT count(*), coalesce(sum(committed_line), 0) FROM sources", [&](sqlite3_stmt* st) {
-    m.sources = sqlite3_column_int64(st, 0);
-    m.committed_lines = sqlite3_column_int64(st, 1);
+  db.Query("SELECT count(*), coalesce(sum(committed_line), 0) FROM sources", [&](const DbRow& r) {
+    m.sources = r.Int(0);
+    m.committed_lines = r.Int(1);
   });
   std::map<std::pair<std::string, std::string>, int64_t> mid;
   db.Query("SELECT o.market, o.asset_id, s.events, s.continuity_breaks, s.stale, s.last_update_ts_ms, s.best_bid, "
-           "s.best_ask FROM market_status s JOIN outcomes o ON o.id = s.outcome_id ORDER BY o.market, o.asset_id",
-           [&](sqlite3_stmt* st) {
+           "s.best_ask FROM market_status s JOIN outcomes o ON o.id = s.outcome_id",
+           [&](const DbRow& row) {
              MarketMetrics r;
-             r.market = SqliteReader::Text(st, 0);
-             r.asset_id = SqliteReader::Text(st, 1);
-             r.events = sqlite3_column_int64(st, 2);
-             r.continuity_breaks = sqlite3_column_int64(st, 3);
-             r.stale = sqlite3_column_int64(st, 4) != 0;
-             r.last_update_ts_ms = sqlite3_column_int64(st, 5);
-             r.best_bid = sqlite3_column_int64(st, 6);
-             r.best_ask = sqlite3_column_int64(st, 7);
+             r.market = row.Text(0);
+             r.asset_id = row.Text(1);
+             r.events = row.Int(2);
+             r.continuity_breaks = row.Int(3);
+             r.stale = row.Int(4) != 0;
+             r.last_update_ts_ms = row.Int(5);
+             r.best_bid = row.Int(6);
+             r.best_ask = row.Int(7);
              if (r.best_bid != 0 && r.best_ask != 0) mid[{r.market, r.asset_id}] = (r.best_bid + r.best_ask) / 2;
              m.markets.push_back(std::move(r));
            });
+  // Sorted here, bytewise, so both backends list markets in the same order
+  // whatever PostgreSQL's collation.
+  std::sort(m.markets.begin(), m.markets.end(), [](const MarketMetrics& a, const MarketMetrics& b) {
+    return std::tie(a.market, a.asset_id) < std::tie(b.market, b.asset_id);
+  });
   if (!db.HasTable("exec_audit")) return m;  // schema v1: market data only
 
   std::map<std::string, PluginMetrics> plugins;
   db.Query("SELECT plugin, decision, reason, count(*) FROM exec_audit GROUP BY plugin, decision, reason",
-           [&](sqlite3_stmt* st) {
-             PluginMetrics& p = PluginRow(plugins, SqliteReader::Text(st, 0));
-             const std::string decision = SqliteReader::Text(st, 1);
-             const int64_t n = sqlite3_column_int64(st, 3);
+           [&](const DbRow& row) {
+             PluginMetrics& p = PluginRow(plugins, row.Text(0));
+             const std::string decision = row.Text(1);
+             const int64_t n = row.Int(3);
              p.plans_by_decision[decision] += n;
              // The reason code ("crossed_book"), not its free-text detail: labels must
              // have few values.
-             std::string reason = SqliteReader::Text(st, 2);
+             std::string reason = row.Text(2);
              reason.resize(std::min(reason.find(':'), reason.size()));
              if (decision == "rejected") p.rejects_by_reason[reason.empty() ? "unknown" : reason] += n;
            });
@@ -76,31 +78,27 @@ DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
   m.plan_to_ack.bucket_counts.assign(m.plan_to_ack.bounds.size() + 1, 0);
   db.Query("SELECT event_to_plan_us, plan_to_ack_us FROM exec_audit "
            "WHERE event_to_plan_us IS NOT NULL OR plan_to_ack_us IS NOT NULL",
-           [&](sqlite3_stmt* st) {
-             if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-               m.event_to_plan.Observe(static_cast<double>(sqlite3_column_int64(st, 0)) * kMicro);
-             }
-             if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-               m.plan_to_ack.Observe(static_cast<double>(sqlite3_column_int64(st, 1)) * kMicro);
-             }
+           [&](const DbRow& row) {
+             if (!row.IsNull(0)) m.event_to_plan.Observe(static_cast<double>(row.Int(0)) * kMicro);
+             if (!row.IsNull(1)) m.plan_to_ack.Observe(static_cast<double>(row.Int(1)) * kMicro);
            });
-  db.Query("SELECT plugin, status, count(*) FROM orders GROUP BY plugin, status", [&](sqlite3_stmt* st) {
-    PluginRow(plugins, SqliteReader::Text(st, 0)).orders_by_status[SqliteReader::Text(st, 1)] += sqlite3_column_int64(st, 2);
+  db.Query("SELECT plugin, status, count(*) FROM orders GROUP BY plugin, status", [&](const DbRow& row) {
+    PluginRow(plugins, row.Text(0)).orders_by_status[row.Text(1)] += row.Int(2);
   });
   db.Query("SELECT r.plugin, o.market, o.asset_id, r.side, f.price_micros, f.size_micros, f.fee_micros "
            "FROM fills f JOIN orders r ON r.id = f.order_id JOIN outcomes o ON o.id = r.outcome_id",
-           [&](sqlite3_stmt* st) {
-             PluginMetrics& p = PluginRow(plugins, SqliteReader::Text(st, 0));
-             const bool buy = sqlite3_column_int64(st, 3) == 0;
-             const int64_t price = sqlite3_column_int64(st, 4);
-             const int64_t size = sqlite3_column_int64(st, 5);
-             const int64_t fee = sqlite3_column_int64(st, 6);
+           [&](const DbRow& row) {
+             PluginMetrics& p = PluginRow(plugins, row.Text(0));
+             const bool buy = row.Int(3) == 0;
+             const int64_t price = row.Int(4);
+             const int64_t size = row.Int(5);
+             const int64_t fee = row.Int(6);
              const auto notional = static_cast<int64_t>(static_cast<__int128>(price) * size / 1'000'000);
              ++p.fills;
              p.filled_size += size;
              p.fees += fee;
              p.cash += (buy ? -notional : notional) - fee;
-             p.inventory[{SqliteReader::Text(st, 1), SqliteReader::Text(st, 2)}] += buy ? size : -size;
+             p.inventory[{row.Text(1), row.Text(2)}] += buy ? size : -size;
            });
   for (auto& [name, p] : plugins) {
     for (const auto& [asset, qty] : p.inventory) {
@@ -110,6 +108,13 @@ DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
     m.plugins.push_back(std::move(p));
   }
   return m;
+}
+
+DbMetrics ReadDbMetrics(const std::string& sqlite_path) {
+  DbUrl url;
+  url.backend = DbUrl::Backend::kSqlite;
+  url.path = url.redacted = sqlite_path;
+  return ReadDbMetrics(url);
 }
 
 void AddDbMetrics(MetricsBuilder& out, const DbMetrics& m, int64_t now_ms) {

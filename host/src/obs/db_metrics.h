@@ -1,10 +1,10 @@
-// Metrics derived from a polyhost SQLite database, for processes that did not do
+// Metrics derived from a polyhost database (SQLite or PostgreSQL), for processes that did not do
 // the work themselves (polyhost metrics, metrics-export, metrics-serve) and for
 // the run's own scrape endpoint. Everything here is what the database already
 // records: market_status (per-asset events, continuity breaks, staleness, best
 // bid/ask), exec_audit (plans by plugin and decision, reject reasons, timings),
 // orders and fills (per-plugin orders, fills, inventory, PnL at mid), and the
-// file's size. Reads run on their own read-only connection.
+// database's size. Reads run on their own read-only connection (store/db_reader.h).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "obs/metrics.h"
+#include "store/db_url.h"
 
 namespace polyhost::obs {
 
@@ -54,8 +55,11 @@ struct DbMetrics {
   HistogramData plan_to_ack;    // seconds
 };
 
-// Reads the metrics of a SQLite database file. Throws std::runtime_error naming
-// the file when it cannot be opened or is not a polyhost database.
+// Reads the metrics of a database (SQLite file or PostgreSQL). Throws
+// std::runtime_error naming the database (password redacted) when it cannot be
+// opened or is not a polyhost database.
+DbMetrics ReadDbMetrics(const DbUrl& url);
+// The same for a SQLite file.
 DbMetrics ReadDbMetrics(const std::string& sqlite_path);
 
 // Adds the database-derived metrics (names in docs/operations.md). now_ms is the

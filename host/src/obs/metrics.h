@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/fixed_histogram.h"
+
 namespace polyhost::obs {
 
 using MetricLabels = std::map<std::string, std::string>;
@@ -42,6 +44,17 @@ struct HistogramData {
 
 // Latency buckets in seconds, 1 us .. 10 s.
 std::vector<double> LatencyBucketsSeconds();
+
+// A component's integer histogram in Prometheus form; `unit` converts its
+// values to base units (1e-9 for nanoseconds, 1 for counts).
+template <const auto& Bounds>
+HistogramData ToHistogramData(const FixedHistogram<Bounds>& h, double unit) {
+  HistogramData d;
+  for (int64_t b : Bounds) d.bounds.push_back(static_cast<double>(b) * unit);
+  for (int64_t c : h.counts) d.bucket_counts.push_back(static_cast<double>(c));
+  d.sum = static_cast<double>(h.sum) * unit;
+  return d;
+}
 
 class MetricsBuilder {
  public:

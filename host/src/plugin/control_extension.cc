@@ -13,6 +13,8 @@
 #include <type_traits>
 
 #include "core/decimal.h"
+#include "store/db_url.h"
+#include "store/sqlite_reader.h"
 #include "store/store.h"
 
 namespace polyhost {
@@ -51,7 +53,7 @@ ph_result Request(const ph_host* host, const char* what, const char* plugin, con
   const std::string target = plugin == nullptr || *plugin == '\0' ? "*" : plugin;
   ph_result rc = PH_ERR_INTERNAL;
   try {
-    rc = ext->backend().Pause(target, paused);
+    rc = ext->backend().Pause(target, paused, ControlCaller{PluginOf(host), Text(reason)});
   } catch (const std::exception& e) {
     ext->Audit(kWarn, std::string("control: ") + what + " failed: " + e.what());
     rc = PH_ERR_FAILED;
@@ -100,7 +102,7 @@ ph_result CtlCancelAll(const ph_host* host, const char* reason) noexcept {
   if (ext == nullptr) return PH_ERR_INTERNAL;
   ph_result rc = PH_ERR_INTERNAL;
   try {
-    rc = ext->backend().CancelAll();
+    rc = ext->backend().CancelAll(ControlCaller{PluginOf(host), Text(reason)});
   } catch (const std::exception& e) {
     ext->Audit(kWarn, std::string("control: cancel-all failed: ") + e.what());
     rc = PH_ERR_FAILED;
@@ -144,6 +146,12 @@ ph_result CtlQuery(const ph_host* host, const char* topic, const char* args_json
 }  // extern "C"
 
 }  // namespace
+
+std::string DefaultPauseFile(const std::string& db_url) {
+  const DbUrl url = ParseDbUrl(db_url);
+  if (url.backend != DbUrl::Backend::kSqlite || url.path == ":memory:") return {};
+  return url.path + ".control.json";
+}
 
 ControlAnswer ControlAnswer::Error(ph_result rc, std::string_view why) {
   json::object o;
@@ -223,8 +231,9 @@ void PauseState::Save() const {
 
 // ---- DbControlBackend ---------------------------------------------------------------
 
-DbControlBackend::DbControlBackend(Store& store, PauseState& pause, bool dry_run, std::function<int64_t()> clock)
-    : store_(store), pause_(pause), dry_run_(dry_run), clock_(std::move(clock)) {}
+DbControlBackend::DbControlBackend(Store& store, PauseState& pause, bool dry_run, std::function<int64_t()> clock,
+                                   std::string sqlite_path)
+    : store_(store), pause_(pause), dry_run_(dry_run), clock_(std::move(clock)), sqlite_path_(std::move(sqlite_path)) {}
 
 void DbControlBackend::Status(ph_control_status* out) {
   std::lock_guard lock(mu_);
@@ -279,43 +288,28 @@ ControlAnswer DbControlBackend::Query(std::string_view topic, std::string_view a
   if (topic == "orders") return Orders();
   if (topic == "plugins") return Plugins();
   if (topic == "metrics") return Metrics();
-  if (topic == "positions" || topic == "pnl") {
-    return ControlAnswer::Error(PH_ERR_UNSUPPORTED, std::string(topic) +
-                                                        " is not available offline yet: run `polyhost report`");
-  }
+  if (topic == "positions") return Positions();
+  if (topic == "pnl") return Pnl();
   return ControlAnswer::Error(PH_ERR_NOT_FOUND, "unknown topic '" + std::string(topic) + "'");
 }
 
-ControlAnswer DbControlBackend::Markets() {
-  std::lock_guard lock(mu_);
-  std::map<std::string, MarketRecord> catalog;
-  try {
-    for (MarketRecord& m : store_.ListMarkets("")) catalog.emplace(m.condition_id, std::move(m));
-  } catch (const StoreError&) {
-    // A backend without the catalog: ids only.
-  }
+ControlAnswer MarketsAnswer(const std::vector<AssetStatus>& assets, const ControlNames& names) {
   json::array markets;
   std::map<std::string, size_t> index;
-  for (const AssetStatus& a : store_.Status()) {
+  for (const AssetStatus& a : assets) {
     auto [it, fresh] = index.emplace(a.market, markets.size());
     if (fresh) {
       json::object m;
       m["market"] = a.market;
-      auto c = catalog.find(a.market);
-      m["question"] = c != catalog.end() && !c->second.question.empty() ? json::value(c->second.question)
-                                                                         : json::value(nullptr);
+      auto q = names.question.find(a.market);
+      m["question"] = q != names.question.end() && !q->second.empty() ? json::value(q->second) : json::value(nullptr);
       m["outcomes"] = json::array();
       markets.emplace_back(std::move(m));
     }
     json::object out;
     out["asset_id"] = a.asset_id;
-    json::value name = nullptr;
-    if (auto c = catalog.find(a.market); c != catalog.end()) {
-      for (size_t i = 0; i < c->second.asset_ids.size() && i < c->second.outcomes.size(); ++i) {
-        if (c->second.asset_ids[i] == a.asset_id && !c->second.outcomes[i].empty()) name = c->second.outcomes[i];
-      }
-    }
-    out["outcome"] = name;
+    auto n = names.outcome.find(a.market + "/" + a.asset_id);
+    out["outcome"] = n != names.outcome.end() && !n->second.empty() ? json::value(n->second) : json::value(nullptr);
     out["best_bid"] = Price(a.best_bid);
     out["best_ask"] = Price(a.best_ask);
     out["stale"] = a.stale;
@@ -326,47 +320,28 @@ ControlAnswer DbControlBackend::Markets() {
   return {PH_OK, json::serialize(o)};
 }
 
-ControlAnswer DbControlBackend::Book(std::string_view args_json) {
+std::optional<BookArgs> ParseBookArgs(std::string_view args_json, ControlAnswer* error) {
   json::object args;
   if (!args_json.empty()) args = json::parse(args_json).as_object();
   const json::string* market = args.contains("market") ? args["market"].if_string() : nullptr;
   const json::string* outcome = args.contains("outcome") ? args["outcome"].if_string() : nullptr;
   if (market == nullptr || outcome == nullptr) {
-    return ControlAnswer::Error(PH_ERR_INVALID_ARGUMENT, "book needs \"market\" and \"outcome\"");
+    *error = ControlAnswer::Error(PH_ERR_INVALID_ARGUMENT, "book needs \"market\" and \"outcome\"");
+    return std::nullopt;
   }
-  int64_t depth = 5;
-  if (args.contains("depth") && args["depth"].is_int64()) depth = std::clamp<int64_t>(args["depth"].as_int64(), 1, 50);
-  std::lock_guard lock(mu_);
-  // The outcome is a token id, or a name from the catalog.
-  std::string asset_id(*outcome);
-  std::string name;
-  try {
-    for (const MarketRecord& m : store_.ListMarkets(std::string_view(*market))) {
-      if (m.condition_id != *market) continue;
-      for (size_t i = 0; i < m.asset_ids.size() && i < m.outcomes.size(); ++i) {
-        if (m.asset_ids[i] == *outcome) name = m.outcomes[i];
-        if (!m.outcomes[i].empty() && m.outcomes[i].size() == outcome->size() &&
-            std::equal(m.outcomes[i].begin(), m.outcomes[i].end(), outcome->begin(),
-                       [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-          asset_id = m.asset_ids[i];
-          name = m.outcomes[i];
-        }
-      }
-    }
-  } catch (const StoreError&) {
-  }
-  std::optional<StoredBook> book = store_.LoadBook(std::string_view(*market), asset_id);
-  if (!book) {
-    return ControlAnswer::Error(PH_ERR_NOT_FOUND, "no book for market '" + std::string(*market) + "' outcome '" +
-                                                      std::string(*outcome) + "'");
-  }
+  BookArgs out{std::string(*market), std::string(*outcome), 5};
+  if (args.contains("depth") && args["depth"].is_int64()) out.depth = std::clamp<int64_t>(args["depth"].as_int64(), 1, 50);
+  return out;
+}
+
+ControlAnswer BookAnswer(const StoredBook& book, std::string_view outcome, int64_t depth) {
   json::object o;
-  o["market"] = book->market;
-  o["asset_id"] = book->asset_id;
-  o["outcome"] = name.empty() ? json::value(nullptr) : json::value(name);
-  o["seq"] = book->seq;
-  o["ts_ms"] = book->ts_ms;
-  o["stale"] = book->stale;
+  o["market"] = book.market;
+  o["asset_id"] = book.asset_id;
+  o["outcome"] = outcome.empty() ? json::value(nullptr) : json::value(outcome);
+  o["seq"] = book.seq;
+  o["ts_ms"] = book.ts_ms;
+  o["stale"] = book.stale;
   auto levels = [&](std::span<const Level> side) {
     json::array a;
     for (size_t i = 0; i < side.size() && static_cast<int64_t>(i) < depth; ++i) {
@@ -374,17 +349,16 @@ ControlAnswer DbControlBackend::Book(std::string_view args_json) {
     }
     return a;
   };
-  o["bids"] = levels(book->book.bids());
-  o["asks"] = levels(book->book.asks());
-  o["bid_levels"] = book->book.bids().size();
-  o["ask_levels"] = book->book.asks().size();
+  o["bids"] = levels(book.book.bids());
+  o["asks"] = levels(book.book.asks());
+  o["bid_levels"] = book.book.bids().size();
+  o["ask_levels"] = book.book.asks().size();
   return {PH_OK, json::serialize(o)};
 }
 
-ControlAnswer DbControlBackend::Orders() {
-  std::lock_guard lock(mu_);
+ControlAnswer OrdersAnswer(const std::vector<OpenOrderRow>& rows) {
   json::array orders;
-  for (const OpenOrderRow& r : store_.OpenOrders()) {
+  for (const OpenOrderRow& r : rows) {
     json::object o;
     o["plugin"] = r.plugin;
     o["market"] = r.market;
@@ -399,6 +373,191 @@ ControlAnswer DbControlBackend::Orders() {
   json::object o;
   o["orders"] = std::move(orders);
   return {PH_OK, json::serialize(o)};
+}
+
+namespace {
+int64_t MulDiv(int64_t a, int64_t b) {  // a * b / 1e6, exact intermediate
+  return static_cast<int64_t>(static_cast<__int128>(a) * b / 1'000'000);
+}
+}  // namespace
+
+void PositionBook::AddFill(const std::string& plugin, std::string_view market, std::string_view asset_id, bool buy,
+                           int64_t price, int64_t size, int64_t fee) {
+  Entry& e = by_plugin[plugin][std::string(market) + "/" + std::string(asset_id)];
+  e.market = market;
+  e.asset_id = asset_id;
+  const int64_t notional = MulDiv(price, size);
+  ControlPnl& p = pnl[plugin];
+  p.plugin = plugin;
+  ++p.fills;
+  p.fees += fee;
+  if (buy) {
+    e.size += size;
+    e.bought += size;
+    e.bought_cost += notional;
+    p.realised -= notional + fee;
+  } else {
+    e.size -= size;
+    e.sold += size;
+    e.sold_proceeds += notional;
+    p.realised += notional - fee;
+  }
+}
+
+void PositionBook::Mark(const std::function<int64_t(std::string_view, std::string_view)>& mid) {
+  for (auto& [plugin, entries] : by_plugin) {
+    ControlPnl& p = pnl[plugin];
+    p.inventory_value = 0;
+    for (const auto& [key, e] : entries) {
+      const int64_t m = mid(e.market, e.asset_id);
+      if (m > 0) p.inventory_value += MulDiv(e.size, m);
+    }
+  }
+}
+
+std::vector<ControlPosition> PositionBook::Positions() const {
+  std::vector<ControlPosition> out;
+  for (const auto& [plugin, entries] : by_plugin) {
+    for (const auto& [key, e] : entries) {
+      if (e.size == 0) continue;
+      ControlPosition p{plugin, e.market, e.asset_id, e.size, 0};
+      // The mean price of the side that built the position.
+      if (e.size > 0 && e.bought > 0) p.avg_price = static_cast<int64_t>(static_cast<__int128>(e.bought_cost) * 1'000'000 / e.bought);
+      if (e.size < 0 && e.sold > 0) p.avg_price = static_cast<int64_t>(static_cast<__int128>(e.sold_proceeds) * 1'000'000 / e.sold);
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+ControlAnswer PositionsAnswer(const std::vector<ControlPosition>& positions, std::string_view source) {
+  json::array list;
+  for (const ControlPosition& p : positions) {
+    json::object o;
+    o["plugin"] = p.plugin;
+    o["market"] = p.market;
+    o["asset_id"] = p.asset_id;
+    o["size"] = Dec(p.size);
+    o["avg_price"] = Price(p.avg_price);
+    list.emplace_back(std::move(o));
+  }
+  json::object o;
+  o["source"] = source;
+  o["positions"] = std::move(list);
+  return {PH_OK, json::serialize(o)};
+}
+
+ControlAnswer PnlAnswer(const std::map<std::string, ControlPnl>& pnl, std::string_view source) {
+  json::array list;
+  for (const auto& [name, p] : pnl) {
+    json::object o;
+    o["plugin"] = name;
+    o["total"] = Dec(p.realised + p.inventory_value);
+    o["realised"] = Dec(p.realised);
+    o["fees"] = Dec(p.fees);
+    o["inventory_value"] = Dec(p.inventory_value);
+    o["fills"] = p.fills;
+    list.emplace_back(std::move(o));
+  }
+  json::object o;
+  o["source"] = source;
+  o["marked_at"] = "mid";
+  o["plugins"] = std::move(list);
+  return {PH_OK, json::serialize(o)};
+}
+
+ControlAnswer DbControlBackend::Markets() {
+  std::lock_guard lock(mu_);
+  ControlNames names;
+  try {
+    for (const MarketRecord& m : store_.ListMarkets("")) {
+      names.question[m.condition_id] = m.question;
+      for (size_t i = 0; i < m.asset_ids.size() && i < m.outcomes.size(); ++i) {
+        names.outcome[m.condition_id + "/" + m.asset_ids[i]] = m.outcomes[i];
+      }
+    }
+  } catch (const StoreError&) {
+    // A backend without the catalog: ids only.
+  }
+  return MarketsAnswer(store_.Status(), names);
+}
+
+ControlAnswer DbControlBackend::Book(std::string_view args_json) {
+  ControlAnswer error;
+  std::optional<BookArgs> args = ParseBookArgs(args_json, &error);
+  if (!args) return error;
+  std::lock_guard lock(mu_);
+  // The outcome is a token id, or a name from the catalog.
+  std::string asset_id = args->outcome;
+  std::string name;
+  try {
+    for (const MarketRecord& m : store_.ListMarkets(args->market)) {
+      if (m.condition_id != args->market) continue;
+      for (size_t i = 0; i < m.asset_ids.size() && i < m.outcomes.size(); ++i) {
+        if (m.asset_ids[i] == args->outcome) name = m.outcomes[i];
+        if (!m.outcomes[i].empty() && m.outcomes[i].size() == args->outcome.size() &&
+            std::equal(m.outcomes[i].begin(), m.outcomes[i].end(), args->outcome.begin(),
+                       [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+          asset_id = m.asset_ids[i];
+          name = m.outcomes[i];
+        }
+      }
+    }
+  } catch (const StoreError&) {
+  }
+  std::optional<StoredBook> book = store_.LoadBook(args->market, asset_id);
+  if (!book) {
+    return ControlAnswer::Error(PH_ERR_NOT_FOUND, "no book for market '" + args->market + "' outcome '" +
+                                                      args->outcome + "'");
+  }
+  return BookAnswer(*book, name, args->depth);
+}
+
+ControlAnswer DbControlBackend::Orders() {
+  std::lock_guard lock(mu_);
+  return OrdersAnswer(store_.OpenOrders());
+}
+
+// Positions and PnL from the stored fills: the same arithmetic as a run's
+// (PositionBook), marked at the stored books' mids.
+PositionBook FillsFromDb(const std::string& path) {
+  SqliteReader db(path, "tgbot");
+  PositionBook book;
+  if (!db.HasTable("orders") || !db.HasTable("fills")) return book;
+  db.Query("SELECT o.plugin, oc.market, oc.asset_id, o.side, f.price_micros, f.size_micros, f.fee_micros "
+           "FROM fills f JOIN orders o ON o.id = f.order_id JOIN outcomes oc ON oc.id = o.outcome_id "
+           "ORDER BY f.ts_ms, f.id",
+           [&](sqlite3_stmt* st) {
+             book.AddFill(SqliteReader::Text(st, 0), SqliteReader::Text(st, 1), SqliteReader::Text(st, 2),
+                          sqlite3_column_int(st, 3) == 0, sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+                          sqlite3_column_int64(st, 6));
+           });
+  std::map<std::string, int64_t, std::less<>> mids;
+  db.Query("SELECT oc.market, oc.asset_id, s.best_bid, s.best_ask FROM market_status s "
+           "JOIN outcomes oc ON oc.id = s.outcome_id",
+           [&](sqlite3_stmt* st) {
+             const int64_t bid = sqlite3_column_int64(st, 2), ask = sqlite3_column_int64(st, 3);
+             if (bid > 0 && ask > 0) mids[SqliteReader::Text(st, 0) + "/" + SqliteReader::Text(st, 1)] = (bid + ask) / 2;
+           });
+  book.Mark([&](std::string_view market, std::string_view asset) {
+    auto it = mids.find(std::string(market) + "/" + std::string(asset));
+    return it == mids.end() ? int64_t{0} : it->second;
+  });
+  return book;
+}
+
+ControlAnswer DbControlBackend::Positions() {
+  if (sqlite_path_.empty()) {
+    return ControlAnswer::Error(PH_ERR_UNSUPPORTED, "positions offline need a SQLite database file");
+  }
+  std::lock_guard lock(mu_);
+  return PositionsAnswer(FillsFromDb(sqlite_path_).Positions(), "store");
+}
+
+ControlAnswer DbControlBackend::Pnl() {
+  if (sqlite_path_.empty()) return ControlAnswer::Error(PH_ERR_UNSUPPORTED, "pnl offline needs a SQLite database file");
+  std::lock_guard lock(mu_);
+  return PnlAnswer(FillsFromDb(sqlite_path_).pnl, "store");
 }
 
 ControlAnswer DbControlBackend::Plugins() {
@@ -448,12 +607,12 @@ ControlAnswer DbControlBackend::Metrics() {
   return {PH_OK, json::serialize(o)};
 }
 
-ph_result DbControlBackend::Pause(std::string_view plugin, bool paused) {
+ph_result DbControlBackend::Pause(std::string_view plugin, bool paused, const ControlCaller&) {
   pause_.Set(plugin, paused);
   return PH_OK;
 }
 
-ph_result DbControlBackend::CancelAll() {
+ph_result DbControlBackend::CancelAll(const ControlCaller&) {
   return PH_ERR_UNSUPPORTED;  // offline: no orders are working, nothing to cancel
 }
 

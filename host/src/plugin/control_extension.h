@@ -3,8 +3,8 @@
 //
 //   DbControlBackend   the store (markets, orders, market_status, snapshots):
 //                      `polyhost tgbot-run-local`, where no trading loop runs.
-//   (live backend)     the run session's gate and plugin host: not wired yet
-//                      (docs/plugins/tgbot.md, "Status").
+//   RunControl         `polyhost run` (run/run_control.h): the session's gate,
+//                      relayer and books, on the strategy thread.
 //
 //   DbControlBackend backend(store, PauseState(path), dry_run);
 //   ControlExtension control(backend, log_line);   // must outlive the PluginHost
@@ -18,16 +18,22 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "polyhost/abi/control.h"
 
 namespace polyhost {
 
 class Store;
+struct AssetStatus;
+struct OpenOrderRow;
+struct StoredBook;
 
 // A query's answer: PH_OK with the JSON text, or an error code with the JSON
 // {"error":"..."} text.
@@ -35,6 +41,71 @@ struct ControlAnswer {
   ph_result rc = PH_OK;
   std::string json;
   static ControlAnswer Error(ph_result rc, std::string_view why);
+};
+
+// ---- Topic formatters shared by every backend, so that a topic has the same
+// fields whoever answers it (docs/plugins/tgbot.md lists them).
+
+// Names for display; a missing entry is shown as null.
+struct ControlNames {
+  std::map<std::string, std::string, std::less<>> question;  // market -> question
+  std::map<std::string, std::string, std::less<>> outcome;   // "market/asset_id" -> outcome name
+};
+ControlAnswer MarketsAnswer(const std::vector<AssetStatus>& assets, const ControlNames& names);
+ControlAnswer OrdersAnswer(const std::vector<OpenOrderRow>& orders);
+// `outcome` may be empty (unknown name).
+ControlAnswer BookAnswer(const StoredBook& book, std::string_view outcome, int64_t depth);
+
+// The "book" topic's arguments; nullopt (and *error set) when they are bad.
+struct BookArgs {
+  std::string market;
+  std::string outcome;  // a name or a token id
+  int64_t depth = 5;
+};
+std::optional<BookArgs> ParseBookArgs(std::string_view args_json, ControlAnswer* error);
+
+// Net position of one plugin in one token, from its fills.
+struct ControlPosition {
+  std::string plugin;
+  std::string market;
+  std::string asset_id;
+  int64_t size = 0;       // micro-units: bought minus sold
+  int64_t avg_price = 0;  // micro-USDC: mean price of the fills on the side that built it; 0 when flat
+};
+// Cash flow and marks of one plugin.
+struct ControlPnl {
+  std::string plugin;
+  int64_t realised = 0;         // micro-USDC: sells minus buys minus fees
+  int64_t fees = 0;
+  int64_t inventory_value = 0;  // positions marked at mid (0 where no mid)
+  int64_t fills = 0;
+};
+// Adds one fill to the per-plugin, per-token position and PnL maps (keyed by
+// plugin, then "market/asset_id"). Exact: 128-bit products, micro-units.
+struct PositionBook {
+  struct Entry {
+    std::string market;
+    std::string asset_id;
+    int64_t size = 0;
+    int64_t bought = 0, bought_cost = 0;  // tokens and micro-USDC
+    int64_t sold = 0, sold_proceeds = 0;
+  };
+  std::map<std::string, std::map<std::string, Entry>> by_plugin;
+  std::map<std::string, ControlPnl> pnl;
+  void AddFill(const std::string& plugin, std::string_view market, std::string_view asset_id, bool buy, int64_t price,
+               int64_t size, int64_t fee);
+  // Marks every position at mid(market, asset_id) (0: unknown, not marked).
+  void Mark(const std::function<int64_t(std::string_view, std::string_view)>& mid);
+  std::vector<ControlPosition> Positions() const;
+};
+ControlAnswer PositionsAnswer(const std::vector<ControlPosition>& positions, std::string_view source);
+ControlAnswer PnlAnswer(const std::map<std::string, ControlPnl>& pnl, std::string_view source);
+
+// Who asks for an action, for the audit: the calling plugin's instance name and
+// the reason it gave.
+struct ControlCaller {
+  std::string plugin;
+  std::string reason;
 };
 
 class ControlBackend {
@@ -45,9 +116,14 @@ class ControlBackend {
   // topic as in control.h; args_json already checked to be an object or empty.
   virtual ControlAnswer Query(std::string_view topic, std::string_view args_json) = 0;
   // plugin: an instance name, or "*" for every plugin (the host-wide pause).
-  virtual ph_result Pause(std::string_view plugin, bool paused) = 0;
-  virtual ph_result CancelAll() = 0;
+  virtual ph_result Pause(std::string_view plugin, bool paused, const ControlCaller& caller) = 0;
+  virtual ph_result CancelAll(const ControlCaller& caller) = 0;
 };
+
+// Where pauses are kept for a database URL: "<file>.control.json" beside a
+// SQLite file, so `polyhost run`, `tgbot-run-local` and `tgbot-serve` on that
+// database share them; empty (in memory only) for other backends.
+std::string DefaultPauseFile(const std::string& db_url);
 
 // Which plugins are paused, kept in a small JSON file so that a pause survives
 // a restart ({"all":false,"plugins":["spread"]}). An empty path keeps it in
@@ -72,17 +148,22 @@ class PauseState {
 
 // Answers from the store; pause requests go to a PauseState (the next
 // `polyhost run` reads it: see docs/plugins/tgbot.md). Cancel-all is refused
-// (PH_ERR_UNSUPPORTED): nothing is trading. Positions, PnL and metrics that only
-// a running host has are PH_ERR_UNSUPPORTED with a reason.
+// (PH_ERR_UNSUPPORTED): nothing is trading. Positions and PnL are computed from
+// the stored fills (cash flow; no marks offline).
 class DbControlBackend final : public ControlBackend {
  public:
-  DbControlBackend(Store& store, PauseState& pause, bool dry_run, std::function<int64_t()> clock);
+  // sqlite_path: the database file, for positions and PnL from the stored fills
+  // (empty: those topics are PH_ERR_UNSUPPORTED).
+  DbControlBackend(Store& store, PauseState& pause, bool dry_run, std::function<int64_t()> clock,
+                   std::string sqlite_path = {});
   void Status(ph_control_status* out) override;
   ControlAnswer Query(std::string_view topic, std::string_view args_json) override;
-  ph_result Pause(std::string_view plugin, bool paused) override;
-  ph_result CancelAll() override;
+  ph_result Pause(std::string_view plugin, bool paused, const ControlCaller& caller) override;
+  ph_result CancelAll(const ControlCaller& caller) override;
 
  private:
+  ControlAnswer Positions();
+  ControlAnswer Pnl();
   ControlAnswer Markets();
   ControlAnswer Book(std::string_view args_json);
   ControlAnswer Orders();
@@ -93,6 +174,7 @@ class DbControlBackend final : public ControlBackend {
   PauseState& pause_;
   bool dry_run_;
   std::function<int64_t()> clock_;
+  std::string sqlite_path_;
 };
 
 class ControlExtension {

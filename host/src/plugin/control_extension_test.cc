@@ -45,11 +45,11 @@ struct ScriptedBackend final : ControlBackend {
     if (topic == "status") return {PH_OK, answer};
     return ControlAnswer::Error(PH_ERR_NOT_FOUND, "unknown topic '" + std::string(topic) + "'");
   }
-  ph_result Pause(std::string_view plugin, bool paused) override {
+  ph_result Pause(std::string_view plugin, bool paused, const ControlCaller&) override {
     pauses.push_back(std::string(paused ? "pause " : "resume ") + std::string(plugin));
     return plugin == "ghost" ? PH_ERR_NOT_FOUND : PH_OK;
   }
-  ph_result CancelAll() override { return PH_ERR_UNSUPPORTED; }
+  ph_result CancelAll(const ControlCaller&) override { return PH_ERR_UNSUPPORTED; }
 };
 
 std::string TempPath(const char* name) {

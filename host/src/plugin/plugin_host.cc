@@ -14,6 +14,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "core/decimal.h"
+#include "plugin/plugin_watchdog.h"
 
 namespace polyhost {
 
@@ -41,14 +42,42 @@ constexpr size_t kCancelV1Size = offsetof(ph_cancel_request, reason) + sizeof(ph
 // host services check it: they are only valid from inside a call into that plugin.
 thread_local const void* t_in_call = nullptr;
 
+// Sets t_in_call for the length of one call into a plugin (calls nest).
+// It also tells the plugin watchdog (plugin_watchdog.h) which plugin this thread
+// is in: a few relaxed stores, no clock. When the watchdog flagged the call as
+// past its time budget, the plugin is disabled as the call returns, through
+// Disable's in-call path (acted on by Invoke / CallOnBook like any failure).
+// (Templated on the slot type only because PluginHost::Slot is private.)
 class CallScope {
  public:
-  explicit CallScope(const void* slot) : previous_(t_in_call) { t_in_call = slot; }
-  ~CallScope() { t_in_call = previous_; }
+  template <class SlotT>
+  [[gnu::always_inline]] explicit CallScope(SlotT* slot) : slot_(slot), previous_(t_in_call) {
+    disable_ = [](const void* s, int64_t ms) {
+      const SlotT* owner_slot = static_cast<const SlotT*>(s);
+      owner_slot->owner->Disable(owner_slot->index, "ran past its time budget (" + std::to_string(ms) +
+                                                        " ms or more; [plugins] call_budget_ms)");
+    };
+    t_in_call = slot;
+    NotePluginCallEnter(slot);
+  }
+  explicit CallScope(std::nullptr_t) : slot_(nullptr), previous_(t_in_call) {
+    t_in_call = nullptr;
+    NotePluginCallEnter(nullptr);
+  }
+  [[gnu::always_inline]] ~CallScope() {
+    if (NotePluginCallExit(previous_)) [[unlikely]] Overrun(slot_, disable_);
+    t_in_call = previous_;
+  }
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
 
  private:
+  [[gnu::noinline]] static void Overrun(const void* slot, void (*disable)(const void*, int64_t)) {
+    if (const int64_t ms = TakePluginCallOverrun(slot); ms > 0 && disable != nullptr) disable(slot, ms);
+  }
+
+  const void* slot_;
+  void (*disable_)(const void* slot, int64_t elapsed_ms) = nullptr;
   const void* previous_;
 };
 
@@ -533,9 +562,24 @@ struct PluginHost::Services {
 
 PluginHost::PluginHost(PluginHostOptions options) : options_(std::move(options)) {
   if (!options_.log) options_.log = DefaultLogSink;
+  if (options_.call_budget_ms > 0 || options_.call_hard_limit_ms > 0) {
+    PluginWatchdogOptions w;
+    w.budget_ms = options_.call_budget_ms;
+    w.hard_limit_ms = options_.call_hard_limit_ms;
+    // From the watchdog thread, while the plugin is inside a call: its name does not change then.
+    w.describe = [](const void* slot) { return "'" + static_cast<const Slot*>(slot)->name + "'"; };
+    w.on_overrun = [this](const std::string& plugin, int64_t elapsed_ms) {
+      Log(PluginLogLevel::kWarn, "",
+          "plugin " + plugin + " has been in one call for " + std::to_string(elapsed_ms) + " ms, past its budget of " +
+              std::to_string(options_.call_budget_ms) +
+              " ms ([plugins] call_budget_ms); it is disabled when the call returns");
+    };
+    watchdog_ = std::make_unique<PluginWatchdog>(std::move(w));
+  }
 }
 
 PluginHost::~PluginHost() {
+  watchdog_.reset();  // before any slot goes away: the watchdog reads slots
   Shutdown();
   for (auto& slot : slots_) {
     if (slot->library && !options_.unload_libraries) RetainForever(std::move(slot->library));

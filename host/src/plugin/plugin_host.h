@@ -86,6 +86,11 @@ struct PluginHostOptions {
   PluginMetricSink metric;    // default: dropped
   std::function<int64_t()> clock;  // ms since epoch; default: the system clock
   bool unload_libraries = true;    // dlclose on destruction (false keeps symbols for leak reports)
+  // The plugin watchdog (plugin_watchdog.h, docs/reliability.md), 0 = off: a call
+  // running past call_budget_ms gets its plugin disabled when it returns; one
+  // running past call_hard_limit_ms ends the process (exit 1) with a message.
+  int64_t call_budget_ms = 0;
+  int64_t call_hard_limit_ms = 0;
 };
 
 // Meta-data of a book at dispatch time.
@@ -385,6 +390,7 @@ class PluginHost {
   std::unordered_map<int64_t, PlanRecord> plan_records_;
   int64_t next_plan_id_ = 1;
   int64_t current_event_ns_ = 0;
+  std::unique_ptr<class PluginWatchdog> watchdog_;  // when options_ set a budget or hard limit
 };
 
 }  // namespace polyhost

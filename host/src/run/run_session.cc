@@ -2,8 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -13,6 +17,9 @@
 #include "core/json_text.h"
 #include "live/live_source.h"
 #include "obs/logging.h"
+#include "plugin/control_extension.h"
+#include "plugin/http_extension.h"
+#include "run/run_control.h"
 
 namespace polyhost {
 namespace {
@@ -76,7 +83,7 @@ PluginOrderEvent ToPluginEvent(OrderState s) {
 }
 
 // The run loop. One instance per RunFeed call.
-class Session final : public RelayerListener {
+class Session final : public RelayerListener, public RunControlTarget {
  public:
   explicit Session(const RunOptions& options)
       : options_(options), gate_(options.limits), relayer_(MakeSessionRelayer()) {
@@ -86,10 +93,18 @@ class Session final : public RelayerListener {
     for (const std::string& d : options.plugin_dirs) host_options.search_dirs.emplace_back(d);
     host_options.clock = [this] { return now_ms_; };  // feed time: replays are deterministic
     host_options.host_version = "0.1.0";
+    if (options.config != nullptr) {  // the plugin watchdog (plugin_watchdog.h, docs/reliability.md)
+      host_options.call_budget_ms = options.config->plugins.call_budget_ms;
+      host_options.call_hard_limit_ms = options.config->plugins.call_hard_limit_ms;
+    }
     host_options.log = [this](const PluginLogLine& line) {
       // Error lines are rare (a failing plugin is disabled): counting them here
       // keeps the dispatch path untouched.
-      if (line.level == PluginLogLevel::kError && !line.plugin.empty()) ++plugin_errors_[std::string(line.plugin)];
+      if (line.level == PluginLogLevel::kError && !line.plugin.empty()) {
+        // Service plugins (tgbot) log from their own threads too.
+        std::lock_guard lock(plugin_errors_mu_);
+        ++plugin_errors_[std::string(line.plugin)];
+      }
       Warn(line);
     };
     host_ = std::make_unique<PluginHost>(std::move(host_options));
@@ -97,6 +112,11 @@ class Session final : public RelayerListener {
     // given, plus every market the feed shows (binary markets group themselves).
     if (!options.catalog_path.empty()) catalog_.LoadGammaMarketsJson(options.catalog_path);
     host_->RegisterExtension(PH_EXT_MARKETS, markets_ext_.table());
+    // Service plugins (tgbot): live answers and host-decided actions
+    // (run/run_control.h), and HTTP for their outside APIs.
+    host_->RegisterExtension(PH_EXT_CONTROL, control_ext_.table());
+    host_->RegisterExtension(PH_EXT_HTTP, http_ext_.table());
+    control_.BindToThisThread();
     host_->SetBookProvider([this](std::string_view market, std::string_view asset_id, BookRef* out) {
       if (engine_ == nullptr) return false;
       int64_t k = engine_->Find(market, asset_id);
@@ -118,6 +138,11 @@ class Session final : public RelayerListener {
       PluginLoadResult r =
           host_->Load(spec, options_.config != nullptr ? PluginConfigFor(*options_.config, name) : PluginConfig{});
       if (!r.ok) throw std::runtime_error("cannot load plugin '" + spec + "': " + r.error);
+    }
+    ApplyKillSwitches();
+    if (pause_.all() || !pause_.plugins().empty()) {
+      spdlog::warn("run: paused by {}: {} (resume with the bot's /resume, or edit the file)", pause_.path(),
+                   pause_.all() ? std::string("every plugin") : JoinNames(pause_.plugins()));
     }
     host_->ActivateAll();
     for (const PluginInfo& info : host_->ListPlugins()) StatsFor(info.name);
@@ -141,7 +166,7 @@ class Session final : public RelayerListener {
         PublishLiveStats(engine, false);
       };
     }
-    ro.on_line = [this](const BookEngine& e, const ParsedLine& line, int64_t line_no) { OnLine(e, line); };
+    ro.on_line = [this](const BookEngine& e, const ParsedLine& line, int64_t line_no) { OnLineSampled(e, line); };
     ro.on_batch = [this](WriteBatch* batch) { FlushRecords(batch); };
 
     RunSummary summary;
@@ -156,12 +181,30 @@ class Session final : public RelayerListener {
       if (options_.on_live_stats) {
         lo.on_tick = [this, &engine](const LiveSummary& feed) { PublishLiveStats(engine, false, &feed); };
       }
+      {
+        // Control calls are served on idle live feeds too, and reconnects feed the alerts.
+        auto stats_tick = std::move(lo.on_tick);
+        lo.on_tick = [this, stats_tick](const LiveSummary& feed) {
+          reconnects_ = feed.ws.reconnects;
+          if (stats_tick) stats_tick(feed);
+          if (control_.pending()) control_.Service();
+        };
+      }
+      // The end of the feed (stop signal, --max-messages, market budgets): cancel
+      // what is open before the last batch, which records the cancels.
+      lo.on_stop = [this] { CancelOpenOrdersAtStop(); };
       LiveSource source(std::move(lo));
+      live_source_ = &source;
+      for (const LiveAsset& a : options_.live->assets) live_assets_.insert(a.asset_id);
+      SyncLiveSubscriptions();  // what plugins subscribed to in init/activate
       summary.replay = ToReplaySummary(source.Run(engine));
+      live_source_ = nullptr;
+      summary.orders_cancelled_at_stop = cancelled_at_stop_;
     } else {
       summary.replay = Replay(ro, engine);
     }
     if (options_.on_live_stats) PublishLiveStats(engine, true);
+    if (options_.hold_until != nullptr) Hold();
     // Mark positions at mid with the final books (0 when a side is empty).
     for (uint32_t k = 0; k < engine.asset_count(); ++k) {
       const AssetState& a = engine.asset(k);
@@ -176,6 +219,7 @@ class Session final : public RelayerListener {
         st.inventory_value_micros += static_cast<int64_t>(static_cast<__int128>(qty) * mid / kMicrosPerUnit);
       }
     }
+    control_.Close();  // before the plugins' threads are joined: nobody waits for this thread any more
     host_->Shutdown();
     summary.plugins = host_->ListPlugins();
     for (const PluginInfo& info : summary.plugins) summary.stats.push_back(StatsFor(info.name));
@@ -256,6 +300,7 @@ class Session final : public RelayerListener {
       st.positions[AssetLabel(o.market, o.row_asset_id)] -= f.size;
     }
     st.cash_micros -= f.fee_micros;
+    positions_.AddFill(o.plugin, o.market, o.row_asset_id, o.side == Side::kBid, f.price, f.size, f.fee_micros);
     Record("{\"type\":\"fill\",\"ts_ms\":" + std::to_string(now_ms_) + ",\"plan_id\":" + std::to_string(o.plan_id) +
            ",\"leg\":" + std::to_string(o.leg_index) + ",\"order_id\":" + std::to_string(f.order_id) +
            ",\"price\":" + Dec(f.price) + ",\"size\":" + Dec(f.size) + ",\"fee\":" + Dec(f.fee_micros) +
@@ -333,6 +378,184 @@ class Session final : public RelayerListener {
     return it->second;
   }
 
+  // ---- polyhost.control/1 (RunControlTarget), on the strategy thread ------------------
+
+  static void ControlAuditLine(int level, const std::string& line) {
+    static const std::shared_ptr<spdlog::logger> log = obs::ModuleLogger("plugin");
+    log->log(level == 0 ? spdlog::level::debug : level == 1 ? spdlog::level::info : spdlog::level::warn, "{}", line);
+  }
+
+  static std::string JoinNames(const std::set<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+  }
+
+  // The gate's kill switches = [risk] kill_switch + the pause file.
+  void ApplyKillSwitches() {
+    for (const PluginInfo& info : host_->ListPlugins()) {
+      const bool by_config = std::find(options_.kill_switch.begin(), options_.kill_switch.end(), info.name) !=
+                             options_.kill_switch.end();
+      gate_.SetKillSwitch(info.name, by_config || pause_.IsPaused(info.name));
+    }
+  }
+
+  // One exec_audit row per control action (decision "control"; docs/plugins/tgbot.md).
+  void ControlAudit(const ControlCaller& caller, const std::string& what) {
+    const std::string text = what + " (asked by plugin '" + caller.plugin + "': " + caller.reason + ")";
+    obs::LogWith(RunLog(), spdlog::level::info, "control", {{"plugin", caller.plugin}, {"action", text}});
+    if (persist_) {
+      pending_audits_.push_back(AuditRow{options_.run_id + ":control:" + std::to_string(++control_actions_),
+                                         caller.plugin, "control", text, "[]", -1, -1, now_ms_});
+    }
+  }
+
+  RunControlView View() override {
+    RunControlView v;
+    v.ts_ms = now_ms_;
+    v.dry_run = options_.dry_run;
+    v.feed = options_.live != nullptr ? "ws" : "replay";
+    v.finished = feed_finished_;
+    v.plugins = host_->ListPlugins();
+    for (const PluginInfo& p : v.plugins) {
+      if (gate_.killed(p.name)) v.paused.insert(p.name);
+    }
+    v.paused_all = pause_.all();
+    if (engine_ != nullptr) {
+      for (uint32_t k = 0; k < engine_->asset_count(); ++k) {
+        const AssetState& a = engine_->asset(k);
+        AssetStatus s;
+        s.market = a.market;
+        s.asset_id = a.asset_id;
+        s.last_update_ts_ms = a.last_update_ts_ms;
+        s.seq = a.seq;
+        s.best_bid = a.book.best_bid();
+        s.best_ask = a.book.best_ask();
+        s.stale = a.stale;
+        v.assets.push_back(std::move(s));
+        if (auto m = catalog_.FindMarket(a.market); m && !m->question.empty()) {
+          v.names.question[a.market] = std::string(m->question);
+        }
+        if (auto o = catalog_.FindOutcome(a.market, a.asset_id); o && !o->outcome.empty()) {
+          v.names.outcome[a.market + "/" + a.asset_id] = std::string(o->outcome);
+        }
+      }
+      const EngineCounters& c = engine_->counters();
+      v.lines = c.lines;
+      v.events = c.events;
+      v.malformed = c.malformed;
+      v.continuity_breaks = c.continuity_breaks;
+    }
+    for (const auto& [id, o] : orders_) {
+      v.orders.push_back(OpenOrderRow{o.plugin, o.market, o.row_asset_id, o.side, o.price, o.row.size, o.filled,
+                                      o.filled > 0 ? "partially_filled" : "open"});
+    }
+    v.open_notional = exposure_.total_notional_micros;
+    v.plans = plans_;
+    for (const auto& [name, st] : stats_) {
+      v.plans_accepted += st.accepted;
+      v.plans_rejected += st.rejected;
+    }
+    v.orders_total = next_order_id_ - 1;
+    v.fills = fills_;
+    v.reconnects = reconnects_;
+    v.positions = positions_;
+    v.positions.Mark([this](std::string_view market, std::string_view asset_id) -> int64_t {
+      if (engine_ == nullptr) return 0;
+      const int64_t k = engine_->Find(market, asset_id);
+      if (k < 0) return 0;
+      const OrderBook& b = engine_->asset(static_cast<uint32_t>(k)).book;
+      return b.best_bid() != 0 && b.best_ask() != 0 ? (b.best_bid() + b.best_ask()) / 2 : 0;
+    });
+    return v;
+  }
+
+  std::optional<StoredBook> FindBook(const std::string& market, const std::string& outcome,
+                                     std::string* name) override {
+    if (engine_ == nullptr) return std::nullopt;
+    std::string asset_id = outcome;
+    if (engine_->Find(market, asset_id) < 0) {
+      // An outcome name ("Yes"): the catalog knows the token.
+      if (auto m = catalog_.FindMarket(market)) {
+        for (uint32_t i = 0; i < m->outcome_count; ++i) {
+          auto o = catalog_.OutcomeAt(market, i);
+          if (o && o->outcome.size() == outcome.size() &&
+              std::equal(o->outcome.begin(), o->outcome.end(), outcome.begin(),
+                         [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+            asset_id = std::string(o->asset_id);
+          }
+        }
+      }
+    }
+    const int64_t k = engine_->Find(market, asset_id);
+    if (k < 0) return std::nullopt;
+    const AssetState& a = engine_->asset(static_cast<uint32_t>(k));
+    if (!a.has_book) return std::nullopt;
+    if (auto o = catalog_.FindOutcome(market, asset_id)) *name = std::string(o->outcome);
+    return StoredBook{a.market, a.asset_id, a.seq, a.last_update_ts_ms, a.stale, a.book};
+  }
+
+  ph_result SetPaused(const std::string& plugin, bool paused, const ControlCaller& caller) override {
+    const std::string verb = paused ? "pause" : "resume";
+    const std::vector<PluginInfo> plugins = host_->ListPlugins();
+    const bool known = plugin == "*" || std::any_of(plugins.begin(), plugins.end(),
+                                                    [&](const PluginInfo& p) { return p.name == plugin; });
+    if (!known) {
+      ControlAudit(caller, "refused " + verb + " of '" + plugin + "': no such plugin in this run");
+      return PH_ERR_NOT_FOUND;
+    }
+    const bool by_config =
+        std::find(options_.kill_switch.begin(), options_.kill_switch.end(), plugin) != options_.kill_switch.end();
+    if (!paused && by_config) {
+      // The configuration's kill switch is the operator's, not the bot's to lift.
+      ControlAudit(caller, "refused resume of '" + plugin + "': [risk] kill_switch lists it");
+      return PH_ERR_WRONG_STATE;
+    }
+    try {
+      pause_.Set(plugin, paused);
+    } catch (const std::exception& e) {
+      ControlAudit(caller, "failed " + verb + " of '" + plugin + "': " + e.what());
+      return PH_ERR_FAILED;
+    }
+    ApplyKillSwitches();
+    std::string kept_by_config;  // "/resume" of everything leaves the configuration's switches on
+    if (plugin == "*" && !paused) {
+      for (const std::string& k : options_.kill_switch) kept_by_config += (kept_by_config.empty() ? "" : ",") + k;
+    }
+    ControlAudit(caller, verb + " of " + (plugin == "*" ? std::string("every plugin") : "'" + plugin + "'") +
+                             ": kill switch " + (paused ? "on" : "off") +
+                             (kept_by_config.empty() ? "" : " except [risk] kill_switch " + kept_by_config) +
+                             (pause_.path().empty() ? std::string(" (not kept: no pause file)")
+                                                    : " (kept in " + pause_.path() + ")"));
+    return PH_OK;
+  }
+
+  ph_result CancelAll(const ControlCaller& caller) override {
+    std::vector<int64_t> ids;
+    for (const auto& [id, o] : orders_) ids.push_back(id);
+    ControlAudit(caller, "cancel-all: " + std::to_string(ids.size()) + " open order(s) sent to the " +
+                             std::string(relayer_->name()) + " relayer for cancellation");
+    for (int64_t id : ids) relayer_->Cancel(id);
+    return PH_OK;
+  }
+
+  // run --hold: after the feed, keep the plugins (a bot) running and serve
+  // control calls until the stop flag; records of their actions are written at once.
+  void Hold() {
+    feed_finished_ = true;
+    spdlog::info("run: feed done; plugins keep running until SIGINT/SIGTERM (--hold)");
+    while (!options_.hold_until->load()) {
+      if (control_.pending()) control_.Service();
+      if (persist_ && (!pending_audits_.empty() || !pending_orders_.empty() || !pending_fills_.empty())) {
+        WriteBatch batch;
+        FlushRecords(&batch);
+        options_.store->Submit(std::move(batch));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (persist_) options_.store->Flush();
+  }
+
   // Loader and plugin log lines go to the host log at their own level.
   static void Warn(const PluginLogLine& line) {
     static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::trace, spdlog::level::debug,
@@ -360,17 +583,34 @@ class Session final : public RelayerListener {
     live.assets = engine.asset_count();
     for (uint32_t k = 0; k < engine.asset_count(); ++k) live.stale_assets += engine.asset(k).stale ? 1 : 0;
     live.plugins = host_->ListPlugins();
-    live.plugin_errors = plugin_errors_;
+    {
+      std::lock_guard lock(plugin_errors_mu_);
+      live.plugin_errors = plugin_errors_;
+    }
     if (options_.store != nullptr) live.store = options_.store->stats();
     live.plans = plans_;
     live.orders = next_order_id_ - 1;
     live.fills = fills_;
+    live.book_update = book_update_;
     live.finished = finished;
     options_.on_live_stats(live);
   }
 
   void Record(const std::string& line) {
     if (options_.on_record) options_.on_record(line);
+  }
+
+  // OnLine, timed for one line in kBookUpdateSampleEvery (two clock reads per
+  // 64 lines keep the per-event path free of clock calls).
+  void OnLineSampled(const BookEngine& engine, const ParsedLine& line) {
+    if ((++lines_seen_ & (kBookUpdateSampleEvery - 1)) != 0) {
+      OnLine(engine, line);
+      return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    OnLine(engine, line);
+    book_update_.Observe(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   }
 
   void OnLine(const BookEngine& engine, const ParsedLine& line) {
@@ -422,6 +662,8 @@ class Session final : public RelayerListener {
     host_->DispatchTimers(now_ms_);
     ExecutePlans(engine);
     for (const PluginCancelRequest& c : host_->DrainCancels()) Cancel(c);
+    if (live_source_ != nullptr) SyncLiveSubscriptions();
+    if (control_.pending()) control_.Service();  // one relaxed load per line when nobody asks
   }
 
   void ExecutePlans(const BookEngine& engine) {
@@ -547,6 +789,50 @@ class Session final : public RelayerListener {
     exposure_.total_notional_micros = std::max<int64_t>(0, exposure_.total_notional_micros - released);
   }
 
+  // Live runs: an asset a plugin subscribes to by name (at any time) is subscribed
+  // on the feed too; one the feed got only that way is unsubscribed again when no
+  // plugin wants it. The wildcard subscription adds nothing (the venue has no
+  // "every asset" channel). Cheap when nothing changed: one generation compare.
+  void SyncLiveSubscriptions() {
+    if (host_->subscription_generation() == live_generation_) return;
+    live_generation_ = host_->subscription_generation();
+    std::vector<LiveAsset> add;
+    std::set<std::string> wanted;
+    for (const AssetKey& k : host_->SubscribedAssets()) {
+      if (k.asset_id.empty() || k.asset_id == PH_SUBSCRIBE_ALL) continue;
+      wanted.insert(k.asset_id);
+      if (live_assets_.count(k.asset_id) != 0 || !dynamic_assets_.insert(k.asset_id).second) continue;
+      add.push_back({k.market, k.asset_id, ""});
+    }
+    std::vector<std::string> drop;
+    for (auto it = dynamic_assets_.begin(); it != dynamic_assets_.end();) {
+      if (wanted.count(*it) != 0) {
+        ++it;
+        continue;
+      }
+      drop.push_back(*it);
+      it = dynamic_assets_.erase(it);
+    }
+    if (!add.empty()) {
+      obs::LogWith(RunLog(), spdlog::level::info, "plugins subscribed: adding to the live feed",
+                   {{"assets", std::to_string(add.size())}, {"first", add.front().asset_id}});
+      live_source_->Subscribe(add);
+    }
+    if (!drop.empty()) live_source_->Unsubscribe(drop);
+  }
+
+  // Intake has stopped: nothing follows the books any more, so no order the run
+  // placed may stay open (at the venue, for the real relayer).
+  void CancelOpenOrdersAtStop() {
+    std::vector<int64_t> ids;
+    for (const auto& [id, o] : orders_) ids.push_back(id);
+    if (ids.empty()) return;
+    obs::LogWith(RunLog(), spdlog::level::info, "live feed stopped: cancelling open orders",
+                 {{"orders", std::to_string(ids.size())}, {"relayer", std::string(relayer_->name())}});
+    for (int64_t id : ids) relayer_->Cancel(id);
+    cancelled_at_stop_ = static_cast<int64_t>(ids.size());
+  }
+
   void Cancel(const PluginCancelRequest& c) {
     std::vector<int64_t> ids;
     for (const auto& [id, o] : orders_) {
@@ -579,9 +865,26 @@ class Session final : public RelayerListener {
   RiskGate gate_;
   std::unique_ptr<Relayer> relayer_;
   // Before host_: the host's log callback writes it, also while the host is destroyed.
+  std::mutex plugin_errors_mu_;  // the log callback is [any-thread]
   std::map<std::string, int64_t> plugin_errors_;  // error-level log lines per plugin (metrics)
+  // polyhost.control/1 and polyhost.http/1, before host_ (the plugins use them
+  // until the host is destroyed). pause_: the pause file, read at start.
+  PauseState pause_{options_.pause_file};
+  RunControl control_{*this};
+  ControlExtension control_ext_{control_, &ControlAuditLine};
+  HttpExtension http_ext_{[](const std::string& line) { ControlAuditLine(0, line); }};
+  PositionBook positions_;  // per plugin and token, from the fills (control "positions", "pnl")
+  int64_t reconnects_ = 0;  // websocket reconnects so far (run --ws)
+  int64_t control_actions_ = 0;
+  bool feed_finished_ = false;
   std::unique_ptr<PluginHost> host_;
   const BookEngine* engine_ = nullptr;
+  // Live runs (SyncLiveSubscriptions, CancelOpenOrdersAtStop).
+  LiveSource* live_source_ = nullptr;
+  uint64_t live_generation_ = 0;
+  std::set<std::string> live_assets_;     // the feed's own assets (never unsubscribed here)
+  std::set<std::string> dynamic_assets_;  // added because a plugin subscribed
+  int64_t cancelled_at_stop_ = 0;
   int64_t now_ms_ = 0;
   std::vector<uint32_t> host_key_;  // engine key -> plugin-host key
   std::vector<uint8_t> was_stale_;
@@ -593,6 +896,8 @@ class Session final : public RelayerListener {
   int64_t next_order_id_ = 1;
   int64_t plans_ = 0;
   int64_t fills_ = 0;
+  int64_t lines_seen_ = 0;            // for OnLineSampled
+  LatencyHistogramNs book_update_;    // polyhost_book_update_seconds
   std::vector<AuditRow> pending_audits_;
   std::vector<OrderRow> pending_orders_;
   std::vector<FillRow> pending_fills_;

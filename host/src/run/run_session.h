@@ -7,6 +7,7 @@
 // writes on its own writer thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,7 +57,17 @@ struct RunOptions {
   // Live counters for a metrics endpoint, called with on_progress (about every
   // 64k lines and at the end of the feed), never per event.
   std::function<void(const RunLiveStats&)> on_live_stats;
+  // Where pauses asked through polyhost.control/1 (the tgbot's /pause) are
+  // kept; read at start and applied to the kill switches, so a pause survives a
+  // restart (docs/plugins/tgbot.md). Empty: in memory only.
+  std::string pause_file;
+  // Set: after the feed, keep the plugins running (a bot answers, control calls
+  // are applied) until *hold_until becomes true (run --hold).
+  const std::atomic<bool>* hold_until = nullptr;
 };
+
+// polyhost_book_update_seconds times one feed line in this many (a power of two).
+inline constexpr int64_t kBookUpdateSampleEvery = 64;
 
 // What on_live_stats sees: the engine's plain counters and the plugins' states.
 struct RunLiveStats {
@@ -71,6 +82,9 @@ struct RunLiveStats {
   int64_t fills = 0;
   bool finished = false;  // the feed is done (the last call)
   const LiveSummary* feed = nullptr;  // run --ws: the websocket feed's counters (connections, resyncs, queue)
+  // Book update to plugin dispatch done (plans through the gate), one line in
+  // kBookUpdateSampleEvery timed: nanoseconds.
+  LatencyHistogramNs book_update;
 };
 
 struct PluginRunStats {
@@ -99,6 +113,7 @@ struct RunSummary {
   int64_t plans = 0;
   int64_t orders = 0;
   int64_t fills = 0;
+  int64_t orders_cancelled_at_stop = 0;  // live runs: open orders cancelled when the feed stopped
 };
 
 // Throws std::runtime_error when a plugin fails to load (with the loader's reason)

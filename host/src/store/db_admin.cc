@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "store/levels_json.h"
@@ -198,11 +200,336 @@ void AppendCopyText(std::string_view v, std::string* out) {
 }
 
 // ---------------------------------------------------------------------------
-// SQLite access (raw handle, read-only for copying).
+// Both ends of a copy. A source streams a table's rows (text values, as each
+// backend prints them); a target takes them in one transaction and can read
+// them back through a source on its own connection before committing.
 
-class SqliteReader {
+struct Field {
+  bool null = false;
+  std::string_view text;
+};
+using RowFn = std::function<void(const Field* fields)>;
+
+class CopySource {
  public:
-  explicit SqliteReader(const DbUrl& url) {
+  virtual ~CopySource() = default;
+  // Runs `sql` (selecting ncols columns), calling row() per row.
+  virtual void Select(const std::string& sql, size_t ncols, const RowFn& row) = 0;
+  virtual DbUrl::Backend backend() const = 0;
+};
+
+class SqliteSource final : public CopySource {
+ public:
+  explicit SqliteSource(sqlite3* db) : db_(db) {}
+  DbUrl::Backend backend() const override { return DbUrl::Backend::kSqlite; }
+  void Select(const std::string& sql, size_t ncols, const RowFn& row) override {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      throw StoreError("cannot read the source (" + sql.substr(0, 60) + "): " + sqlite3_errmsg(db_));
+    }
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, sqlite3_finalize);
+    std::vector<Field> fields(ncols);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      for (size_t c = 0; c < ncols; ++c) {
+        const int i = static_cast<int>(c);
+        fields[c].null = sqlite3_column_type(st, i) == SQLITE_NULL;
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+        fields[c].text = p == nullptr ? std::string_view()
+                                      : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st, i)));
+      }
+      row(fields.data());
+    }
+    if (rc != SQLITE_DONE) throw StoreError("cannot read the source (" + sql.substr(0, 60) + "): " + sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_;
+};
+
+// Reads through a cursor (bounded memory) inside the connection's transaction.
+class PgSource final : public CopySource {
+ public:
+  explicit PgSource(PgConn& pg) : pg_(pg) {}
+  DbUrl::Backend backend() const override { return DbUrl::Backend::kPostgres; }
+  void Select(const std::string& sql, size_t ncols, const RowFn& row) override {
+    const std::string cursor = "copy_cursor_" + std::to_string(++cursors_);
+    pg_.Exec("DECLARE " + cursor + " NO SCROLL CURSOR FOR " + sql, "cannot read (" + sql.substr(0, 60) + ")");
+    std::vector<Field> fields(ncols);
+    for (;;) {
+      PgResult r = pg_.Query("FETCH 20000 FROM " + cursor, "cannot read (" + sql.substr(0, 60) + ")");
+      const int n = PQntuples(r.get());
+      if (n == 0) break;
+      for (int i = 0; i < n; ++i) {
+        for (size_t c = 0; c < ncols; ++c) {
+          const int ci = static_cast<int>(c);
+          fields[c].null = PgIsNull(r.get(), i, ci);
+          fields[c].text = PgText(r.get(), i, ci);
+        }
+        row(fields.data());
+      }
+    }
+    pg_.Exec("CLOSE " + cursor, "cannot close a cursor");
+  }
+
+ private:
+  PgConn& pg_;
+  int cursors_ = 0;
+};
+
+std::string SelectAll(const TableSpec& t, DbUrl::Backend backend) {
+  return "SELECT " + ColumnList(t) + " FROM " + t.name + " ORDER BY " +
+         (backend == DbUrl::Backend::kPostgres ? t.pg_order_by : t.order_by);
+}
+
+// Reads a table into *sum; returns its rows.
+int64_t ChecksumTable(CopySource& src, const TableSpec& t, Checksum* sum) {
+  int64_t rows = 0;
+  src.Select(SelectAll(t, src.backend()), t.columns.size(), [&](const Field* f) {
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      sum->Add(Canonical(t.columns[c].type, f[c].null, f[c].text, t.name, t.columns[c].name));
+      sum->EndField();
+    }
+    sum->EndRow();
+    ++rows;
+  });
+  return rows;
+}
+
+bool IsTrue(std::string_view text) { return text == "t" || text == "1" || text == "true"; }
+
+class CopyTarget {
+ public:
+  virtual ~CopyTarget() = default;
+  virtual void Begin() = 0;
+  virtual bool Empty(const TableSpec& t) = 0;
+  // Called once before the tables, with the source.
+  virtual void Prepare(CopySource& src) = 0;
+  // Writes every row of t from src; returns the rows and fills *sum from them.
+  virtual int64_t Write(CopySource& src, const TableSpec& t, Checksum* sum) = 0;
+  // Derived rows (orderbook_event_index) and id sequences, after every table.
+  virtual void Finish() = 0;
+  // A source over the target's own connection (inside its transaction).
+  virtual CopySource& ReadBack() = 0;
+  virtual void Commit() = 0;
+  virtual void Rollback() = 0;
+};
+
+class PgTarget final : public CopyTarget {
+ public:
+  explicit PgTarget(const DbUrl& url) : pg_(PgConn::Connect(url)), read_back_(*pg_) {}
+  void Begin() override {
+    pg_->Exec("BEGIN", "cannot begin the copy transaction");
+    pg_->Query("SELECT pg_advisory_xact_lock($1)", {kPgWriterLock}, "cannot lock the target database");
+  }
+  bool Empty(const TableSpec& t) override {
+    return pg_->QueryInt(std::string("SELECT count(*) FROM (SELECT 1 FROM ") + t.name + " LIMIT 1) x", {},
+                         std::string("cannot read ") + t.name) == 0;
+  }
+  void Prepare(CopySource& src) override {
+    std::vector<int64_t> days;
+    src.Select("SELECT DISTINCT ts_ms FROM orderbook_events", 1, [&](const Field* f) {
+      const int64_t d = PgEventDay(std::atoll(std::string(f[0].text).c_str()));
+      if (days.empty() || days.back() != d) days.push_back(d);
+    });
+    std::sort(days.begin(), days.end());
+    days.erase(std::unique(days.begin(), days.end()), days.end());
+    for (int64_t d : days) pg_->Exec(PgCreateEventPartitionSql(d), "cannot create an orderbook_events partition");
+  }
+  // COPY (text format), 1 MiB at a time.
+  int64_t Write(CopySource& src, const TableSpec& t, Checksum* sum) override {
+    const std::string cols = ColumnList(t);
+    PGconn* conn = pg_->raw();
+    const std::string copy = std::string("COPY ") + t.name + " (" + cols + ") FROM STDIN";
+    PgResult start(PQexec(conn, copy.c_str()));
+    if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) pg_->Fail("cannot start COPY", start.get());
+    std::string buf;
+    int64_t rows = 0;
+    bool send_failed = false;
+    auto send = [&] {
+      if (!send_failed && PQputCopyData(conn, buf.data(), static_cast<int>(buf.size())) != 1) send_failed = true;
+      buf.clear();
+    };
+    try {
+      src.Select(SelectAll(t, src.backend()), t.columns.size(), [&](const Field* f) {
+        for (size_t c = 0; c < t.columns.size(); ++c) {
+          const ColumnSpec& col = t.columns[c];
+          if (c != 0) buf.push_back('\t');
+          if (f[c].null) {
+            buf += "\\N";
+          } else if (col.type == Col::kBool) {
+            buf += IsTrue(f[c].text) ? "t" : "f";
+          } else {
+            AppendCopyText(f[c].text, &buf);
+          }
+          sum->Add(Canonical(col.type, f[c].null, f[c].text, t.name, col.name));
+          sum->EndField();
+        }
+        buf.push_back('\n');
+        sum->EndRow();
+        ++rows;
+        if (buf.size() >= (1 << 20)) send();
+      });
+    } catch (...) {
+      PQputCopyEnd(conn, "source read failed");
+      while (PGresult* r = PQgetResult(conn)) PQclear(r);
+      throw;
+    }
+    send();
+    if (PQputCopyEnd(conn, send_failed ? "client could not send the rows" : nullptr) != 1) {
+      pg_->Fail("cannot finish COPY");
+    }
+    PgResult end(PQgetResult(conn));
+    const bool ok = end && PQresultStatus(end.get()) == PGRES_COMMAND_OK;
+    if (!ok) {
+      std::string what = std::string("cannot copy ") + t.name;
+      while (PGresult* r = PQgetResult(conn)) PQclear(r);
+      pg_->Fail(what, end.get());
+    }
+    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    return rows;
+  }
+  void Finish() override {
+    // PostgreSQL's orderbook_event_index (it also holds each row's ts_ms range),
+    // rebuilt from the copied events: one row per outcome and block of 16384 ids.
+    pg_->Exec("INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, min_ts_ms, max_ts_ms, ids)"
+              " SELECT outcome_id, min(id), max(id), min(ts_ms), max(ts_ms), array_agg(id ORDER BY id)"
+              " FROM orderbook_events GROUP BY outcome_id, id / 16384",
+              "cannot build orderbook_event_index");
+    // Ids continue after the copied ones.
+    pg_->Exec("SELECT setval('orderbook_events_id_seq', max(id)) FROM orderbook_events HAVING max(id) IS NOT NULL",
+              "cannot set orderbook_events_id_seq");
+    for (const char* table : {"outcomes", "sources", "orderbook_snapshots", "orders", "fills", "exec_audit"}) {
+      pg_->Exec(std::string("SELECT setval(pg_get_serial_sequence('") + table + "', 'id'), max(id)) FROM " + table +
+                    " HAVING max(id) IS NOT NULL",
+                std::string("cannot set the id sequence of ") + table);
+    }
+  }
+  CopySource& ReadBack() override { return read_back_; }
+  void Commit() override { pg_->Exec("COMMIT", "cannot commit the copy"); }
+  void Rollback() override { pg_->RollbackQuietly(); }
+
+ private:
+  std::unique_ptr<PgConn> pg_;
+  PgSource read_back_;
+};
+
+class SqliteTarget final : public CopyTarget {
+ public:
+  explicit SqliteTarget(const DbUrl& url) : url_(url) {
+    if (sqlite3_open_v2(url.path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw StoreError("cannot open database " + url.path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 30000);
+    read_back_ = std::make_unique<SqliteSource>(db_);
+  }
+  ~SqliteTarget() override { sqlite3_close(db_); }
+  void Begin() override { Exec("BEGIN IMMEDIATE"); }
+  bool Empty(const TableSpec& t) override {
+    bool empty = true;
+    read_back_->Select(std::string("SELECT 1 FROM ") + t.name + " LIMIT 1", 1, [&](const Field*) { empty = false; });
+    return empty;
+  }
+  void Prepare(CopySource&) override {}
+  // One prepared INSERT, values bound in SQLite's types; JSON in its canonical
+  // compact form (PostgreSQL prints jsonb with spaces and its own key order).
+  int64_t Write(CopySource& src, const TableSpec& t, Checksum* sum) override {
+    std::string sql = std::string("INSERT INTO ") + t.name + " (" + ColumnList(t) + ") VALUES (";
+    for (size_t c = 0; c < t.columns.size(); ++c) sql += (c == 0 ? "?" : ", ?") + std::to_string(c + 1);
+    sql += ")";
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) Fail(std::string("cannot insert into ") + t.name);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, sqlite3_finalize);
+    int64_t rows = 0;
+    src.Select(SelectAll(t, src.backend()), t.columns.size(), [&](const Field* f) {
+      sqlite3_reset(st);
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        const ColumnSpec& col = t.columns[c];
+        const int i = static_cast<int>(c) + 1;
+        const std::string canonical = Canonical(col.type, f[c].null, f[c].text, t.name, col.name);
+        if (f[c].null) {
+          sqlite3_bind_null(st, i);
+        } else if (col.type == Col::kBool) {
+          sqlite3_bind_int64(st, i, IsTrue(f[c].text) ? 1 : 0);
+        } else if (col.type == Col::kInt) {
+          sqlite3_bind_int64(st, i, std::atoll(std::string(f[c].text).c_str()));
+        } else if (col.type == Col::kText) {
+          sqlite3_bind_text(st, i, f[c].text.data(), static_cast<int>(f[c].text.size()), SQLITE_TRANSIENT);
+        } else {
+          sqlite3_bind_text(st, i, canonical.data(), static_cast<int>(canonical.size()), SQLITE_TRANSIENT);
+        }
+        sum->Add(canonical);
+        sum->EndField();
+      }
+      sum->EndRow();
+      if (sqlite3_step(st) != SQLITE_DONE) Fail(std::string("cannot insert into ") + t.name);
+      ++rows;
+    });
+    return rows;
+  }
+  // SQLite's orderbook_event_index: one row per outcome and block of 16384 ids,
+  // the ids as unsigned LEB128 deltas (docs/schema.md), as the store writes them.
+  void Finish() override {
+    sqlite3_stmt* ins = nullptr;
+    if (sqlite3_prepare_v2(db_, "INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, ids) VALUES (?1, ?2, ?3, ?4)",
+                           -1, &ins, nullptr) != SQLITE_OK) {
+      Fail("cannot build orderbook_event_index");
+    }
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(ins, sqlite3_finalize);
+    int64_t outcome = -1, block = -1, first = 0, prev = 0;
+    std::string blob;
+    auto flush = [&] {
+      if (outcome < 0) return;
+      sqlite3_reset(ins);
+      sqlite3_bind_int64(ins, 1, outcome);
+      sqlite3_bind_int64(ins, 2, first);
+      sqlite3_bind_int64(ins, 3, prev);
+      sqlite3_bind_blob(ins, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+      if (sqlite3_step(ins) != SQLITE_DONE) Fail("cannot build orderbook_event_index");
+    };
+    read_back_->Select("SELECT outcome_id, id FROM orderbook_events ORDER BY outcome_id, id", 2, [&](const Field* f) {
+      const int64_t o = std::atoll(std::string(f[0].text).c_str());
+      const int64_t id = std::atoll(std::string(f[1].text).c_str());
+      if (o != outcome || id / 16384 != block) {
+        flush();
+        outcome = o;
+        block = id / 16384;
+        first = prev = id;
+        blob.clear();
+      }
+      for (auto d = static_cast<uint64_t>(id - prev);;) {  // LEB128
+        const auto byte = static_cast<unsigned char>(d & 0x7f);
+        d >>= 7;
+        blob.push_back(static_cast<char>(d != 0 ? byte | 0x80 : byte));
+        if (d == 0) break;
+      }
+      prev = id;
+    });
+    flush();
+  }
+  CopySource& ReadBack() override { return *read_back_; }
+  void Commit() override { Exec("COMMIT"); }
+  void Rollback() override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+ private:
+  void Exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) Fail(sql);
+  }
+  [[noreturn]] void Fail(const std::string& what) const {
+    throw StoreError(what + " (" + url_.path + "): " + sqlite3_errmsg(db_));
+  }
+  DbUrl url_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<SqliteSource> read_back_;
+};
+
+// A read-only SQLite handle for the source.
+class SqliteFile {
+ public:
+  explicit SqliteFile(const DbUrl& url) {
     if (url.path == ":memory:") throw StoreError("cannot copy from an in-memory database (it would be empty)");
     std::error_code ec;
     if (!std::filesystem::exists(url.path, ec)) throw StoreError("database not found: " + url.path);
@@ -212,7 +539,7 @@ class SqliteReader {
     }
     sqlite3_busy_timeout(db_, 30000);
   }
-  ~SqliteReader() { sqlite3_close(db_); }
+  ~SqliteFile() { sqlite3_close(db_); }
   sqlite3* db() const { return db_; }
 
  private:
@@ -226,113 +553,6 @@ std::unique_ptr<soci::session> OpenSqliteSession(const DbUrl& url) {
   } catch (const soci::soci_error& e) {
     throw StoreError("cannot open database " + url.redacted + ": " + e.get_error_message());
   }
-}
-
-void CreatePartitionsFor(sqlite3* src, PgConn& pg) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(src, "SELECT DISTINCT ts_ms FROM orderbook_events", -1, &st, nullptr) != SQLITE_OK) {
-    throw StoreError(std::string("cannot read orderbook_events: ") + sqlite3_errmsg(src));
-  }
-  std::vector<int64_t> days;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const int64_t d = PgEventDay(sqlite3_column_int64(st, 0));
-    if (days.empty() || days.back() != d) days.push_back(d);
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) throw StoreError(std::string("cannot read orderbook_events: ") + sqlite3_errmsg(src));
-  std::sort(days.begin(), days.end());
-  days.erase(std::unique(days.begin(), days.end()), days.end());
-  for (int64_t d : days) pg.Exec(PgCreateEventPartitionSql(d), "cannot create an orderbook_events partition");
-}
-
-// Streams one table from SQLite into PostgreSQL with COPY (text format);
-// returns its row count and fills *sum from the source rows.
-int64_t CopyTable(sqlite3* src, PgConn& pg, const TableSpec& t, Checksum* sum) {
-  const std::string cols = ColumnList(t);
-  sqlite3_stmt* st = nullptr;
-  const std::string select = "SELECT " + cols + " FROM " + t.name + " ORDER BY " + t.order_by;
-  if (sqlite3_prepare_v2(src, select.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    throw StoreError(std::string("cannot read ") + t.name + ": " + sqlite3_errmsg(src));
-  }
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, sqlite3_finalize);
-  PGconn* conn = pg.raw();
-  const std::string copy = std::string("COPY ") + t.name + " (" + cols + ") FROM STDIN";
-  PgResult start(PQexec(conn, copy.c_str()));
-  if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) pg.Fail("cannot start COPY", start.get());
-  std::string buf;
-  int64_t rows = 0;
-  bool send_failed = false;
-  auto send = [&] {
-    if (!send_failed && PQputCopyData(conn, buf.data(), static_cast<int>(buf.size())) != 1) send_failed = true;
-    buf.clear();
-  };
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-      const ColumnSpec& col = t.columns[c];
-      const int i = static_cast<int>(c);
-      const bool is_null = sqlite3_column_type(st, i) == SQLITE_NULL;
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
-      const std::string_view text =
-          p == nullptr ? std::string_view() : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st, i)));
-      if (c != 0) buf.push_back('\t');
-      if (is_null) {
-        buf += "\\N";
-      } else if (col.type == Col::kBool) {
-        buf += text == "0" ? "f" : "t";
-      } else {
-        AppendCopyText(text, &buf);
-      }
-      sum->Add(Canonical(col.type, is_null, text, t.name, col.name));
-      sum->EndField();
-    }
-    buf.push_back('\n');
-    sum->EndRow();
-    ++rows;
-    if (buf.size() >= (1 << 20)) send();
-  }
-  if (rc != SQLITE_DONE) {
-    PQputCopyEnd(conn, "source read failed");
-    while (PGresult* r = PQgetResult(conn)) PQclear(r);
-    throw StoreError(std::string("cannot read ") + t.name + ": " + sqlite3_errmsg(src));
-  }
-  send();
-  if (PQputCopyEnd(conn, send_failed ? "client could not send the rows" : nullptr) != 1) pg.Fail("cannot finish COPY");
-  PgResult end(PQgetResult(conn));
-  const bool ok = end && PQresultStatus(end.get()) == PGRES_COMMAND_OK;
-  if (!ok) {
-    std::string what = std::string("cannot copy ") + t.name;
-    while (PGresult* r = PQgetResult(conn)) PQclear(r);
-    pg.Fail(what, end.get());
-  }
-  while (PGresult* r = PQgetResult(conn)) PQclear(r);
-  return rows;
-}
-
-// Reads a table back from PostgreSQL (through a cursor) into *sum; returns rows.
-int64_t ChecksumPgTable(PgConn& pg, const TableSpec& t, Checksum* sum) {
-  pg.Exec(std::string("DECLARE verify NO SCROLL CURSOR FOR SELECT ") + ColumnList(t) + " FROM " + t.name +
-              " ORDER BY " + t.pg_order_by,
-          std::string("cannot read back ") + t.name);
-  int64_t rows = 0;
-  for (;;) {
-    PgResult r = pg.Query("FETCH 20000 FROM verify", std::string("cannot read back ") + t.name);
-    const int n = PQntuples(r.get());
-    if (n == 0) break;
-    for (int i = 0; i < n; ++i) {
-      for (size_t c = 0; c < t.columns.size(); ++c) {
-        const int ci = static_cast<int>(c);
-        sum->Add(Canonical(t.columns[c].type, PgIsNull(r.get(), i, ci), PgText(r.get(), i, ci), t.name,
-                           t.columns[c].name));
-        sum->EndField();
-      }
-      sum->EndRow();
-    }
-    rows += n;
-  }
-  pg.Exec("CLOSE verify", "cannot close a cursor");
-  return rows;
 }
 
 }  // namespace
@@ -378,75 +598,76 @@ MigrateResult MigrateDatabase(const DbUrl& url) {
 
 std::vector<TableCopy> CopyDatabase(const DbUrl& from, const DbUrl& to,
                                     const std::function<void(const std::string&)>& progress) {
-  if (from.backend != DbUrl::Backend::kSqlite || to.backend != DbUrl::Backend::kPostgres) {
-    throw StoreError("db copy copies a SQLite database into PostgreSQL (--from sqlite:///... --to postgresql://...);"
-                     " other directions are not supported yet");
+  const bool pg_from = from.backend == DbUrl::Backend::kPostgres;
+  const bool pg_to = to.backend == DbUrl::Backend::kPostgres;
+  if (pg_from == pg_to && (pg_from ? from.pg_conninfo == to.pg_conninfo : from.path == to.path)) {
+    throw StoreError("db copy: --from and --to name the same database (" + to.redacted + ")");
+  }
+  if (!pg_to && to.path == ":memory:") throw StoreError("db copy: the target cannot be sqlite:///:memory:");
+  // The source: read-only, and on PostgreSQL one snapshot for the whole copy.
+  std::unique_ptr<SqliteFile> src_file;
+  std::unique_ptr<PgConn> src_pg;
+  std::unique_ptr<CopySource> src;
+  if (pg_from) {
+    src_pg = PgConn::Connect(from);
+    src_pg->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot begin a read transaction");
+    src = std::make_unique<PgSource>(*src_pg);
+  } else {
+    src_file = std::make_unique<SqliteFile>(from);
+    src = std::make_unique<SqliteSource>(src_file->db());
   }
   const int latest = SqliteMigrations().back().version;
-  SqliteReader src(from);
-  {
-    auto sql = OpenSqliteSession(from);
-    const int version = CurrentSchemaVersion(*sql);
-    if (version != latest) {
-      throw StoreError("source database " + from.redacted + " is at schema version " + std::to_string(version) +
-                       ", not " + std::to_string(latest) + "; run `polyhost migrate --apply --db-url " +
-                       from.redacted + "` first");
-    }
+  const int version = ReadSchemaVersion(from);
+  if (version != latest) {
+    throw StoreError("source database " + from.redacted + " is at schema version " + std::to_string(version) +
+                     ", not " + std::to_string(latest) + "; run `polyhost migrate --apply --db-url " + from.redacted +
+                     "` first");
   }
   MigrateDatabase(to);
-  auto pg = PgConn::Connect(to);
+  std::unique_ptr<CopyTarget> target;
+  if (pg_to) {
+    target = std::make_unique<PgTarget>(to);
+  } else {
+    target = std::make_unique<SqliteTarget>(to);
+  }
   std::vector<TableCopy> out;
-  pg->Exec("BEGIN", "cannot begin the copy transaction");
+  target->Begin();
   try {
-    pg->Query("SELECT pg_advisory_xact_lock($1)", {kPgWriterLock}, "cannot lock the target database");
     for (const TableSpec& t : Tables()) {
-      if (pg->QueryInt(std::string("SELECT count(*) FROM (SELECT 1 FROM ") + t.name + " LIMIT 1) x", {},
-                       std::string("cannot read ") + t.name) != 0) {
+      if (!target->Empty(t)) {
         throw StoreError("target database " + to.redacted + " already has rows in " + t.name +
                          "; db copy only fills an empty database");
       }
     }
-    CreatePartitionsFor(src.db(), *pg);
+    target->Prepare(*src);
     for (const TableSpec& t : Tables()) {
       if (progress) progress(t.name);
       Checksum sum;
       TableCopy copy;
       copy.table = t.name;
-      copy.rows = CopyTable(src.db(), *pg, t, &sum);
+      copy.rows = target->Write(*src, t, &sum);
       copy.checksum = sum.Hex();
       out.push_back(copy);
     }
-    // PostgreSQL's orderbook_event_index (SQLite's has no ts_ms range), rebuilt
-    // from the copied events: one row per outcome and block of 16384 ids.
-    pg->Exec("INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, min_ts_ms, max_ts_ms, ids)"
-             " SELECT outcome_id, min(id), max(id), min(ts_ms), max(ts_ms), array_agg(id ORDER BY id)"
-             " FROM orderbook_events GROUP BY outcome_id, id / 16384",
-             "cannot build orderbook_event_index");
-    // Ids continue after the copied ones.
-    pg->Exec("SELECT setval('orderbook_events_id_seq', max(id)) FROM orderbook_events HAVING max(id) IS NOT NULL",
-             "cannot set orderbook_events_id_seq");
-    for (const char* table : {"outcomes", "sources", "orderbook_snapshots", "orders", "fills", "exec_audit"}) {
-      pg->Exec(std::string("SELECT setval(pg_get_serial_sequence('") + table + "', 'id'), max(id)) FROM " + table +
-                   " HAVING max(id) IS NOT NULL",
-               std::string("cannot set the id sequence of ") + table);
-    }
+    target->Finish();
     // Verify what the target now holds, before committing it.
     for (size_t i = 0; i < Tables().size(); ++i) {
       const TableSpec& t = Tables()[i];
       if (progress) progress(std::string("verifying ") + t.name);
       Checksum sum;
-      const int64_t rows = ChecksumPgTable(*pg, t, &sum);
+      const int64_t rows = ChecksumTable(target->ReadBack(), t, &sum);
       if (rows != out[i].rows || sum.Hex() != out[i].checksum) {
         throw StoreError(std::string("verification failed for ") + t.name + ": source has " +
                          std::to_string(out[i].rows) + " rows (checksum " + out[i].checksum + "), target " +
                          std::to_string(rows) + " rows (checksum " + sum.Hex() + "); nothing was committed");
       }
     }
-    pg->Exec("COMMIT", "cannot commit the copy");
+    target->Commit();
   } catch (...) {
-    pg->RollbackQuietly();
+    target->Rollback();
     throw;
   }
+  if (src_pg) src_pg->RollbackQuietly();
   return out;
 }
 

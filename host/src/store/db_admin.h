@@ -1,7 +1,7 @@
 // Database administration behind `polyhost migrate` and `polyhost db copy`
 // (docs/postgresql.md): the migrations of either backend, applying them and
-// reporting what ran, and copying a SQLite database into PostgreSQL verified by
-// row counts and checksums.
+// reporting what ran, and copying a database between any two backends, verified
+// by row counts and checksums.
 #pragma once
 
 #include <cstdint>
@@ -40,11 +40,12 @@ struct TableCopy {
   std::string checksum;        // 16 hex digits over the table's canonical rows, equal on both sides
 };
 
-// Copies every polyhost table of a SQLite database (at the latest schema
-// version) into an empty PostgreSQL database (migrated first) in ONE transaction,
-// then reads the target back and compares row counts and checksums before
-// committing: on any difference nothing is committed and StoreError names the
-// table. `progress` (may be empty) gets the table being copied.
+// Copies every polyhost table of a database (SQLite or PostgreSQL, at the
+// latest schema version; read-only, on PostgreSQL one snapshot) into an empty
+// database of either backend (migrated first; not the same database) in ONE
+// transaction, then reads the target back and compares row counts and checksums
+// before committing: on any difference nothing is committed and StoreError names
+// the table. `progress` (may be empty) gets the table being copied.
 std::vector<TableCopy> CopyDatabase(const DbUrl& from, const DbUrl& to,
                                     const std::function<void(const std::string& table)>& progress = {});
 

@@ -158,6 +158,9 @@ CREATE INDEX exec_audit_by_ts ON exec_audit (ts_ms);
 constexpr Migration kSqliteMigrations[] = {
     {1, kMigrationDescriptions[0], kV1},
     {2, kMigrationDescriptions[1], kV2},
+    // PostgreSQL only (pg_schema.cc): SQLite keeps its unique key, which costs it
+    // little; the version is shared so both backends keep one history.
+    {3, kMigrationDescriptions[2], "-- nothing to change on SQLite"},
 };
 
 sqlite_api::sqlite3* RawHandle(soci::session& sql) {

@@ -27,6 +27,7 @@ struct Migration {
 inline constexpr std::string_view kMigrationDescriptions[] = {
     "market data: markets, outcomes, sources, orderbook events/index/snapshots, market_status",
     "execution: orders, fills, exec_audit",
+    "faster event ingest: duplicates caught by the source watermark, not a per-row unique key",
 };
 
 // The CREATE TABLE IF NOT EXISTS of schema_version on SQLite (run before the migrations).

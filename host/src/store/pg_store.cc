@@ -80,25 +80,8 @@ void ApplyLevelsJson(std::string_view json, const char* table, int64_t id, Level
 
 enum class Rebuilt { kEmpty, kSnapshotOnly, kEvents };
 
-// Appends the ids of a bigint[] in text form ("{1,2,3}") that lie in (lo, hi].
-void ParseIdArray(std::string_view text, int64_t lo, int64_t hi, std::vector<int64_t>* out) {
-  int64_t v = 0;
-  bool in_number = false;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      v = v * 10 + (c - '0');
-      in_number = true;
-    } else if (in_number) {
-      if (v > lo && v <= hi) out->push_back(v);
-      v = 0;
-      in_number = false;
-    }
-  }
-}
-
 // One outcome's book as of event id `upto`: its newest snapshot with a
-// watermark <= upto, then its later events, found through orderbook_event_index
-// and read by id within their ts_ms range (so only their partitions are visited).
+// watermark <= upto, then its later events, found through orderbook_event_index.
 Rebuilt RebuildBook(PgConn& conn, int64_t outcome_id, int64_t upto, StoredBook* out, int64_t* watermark_out = nullptr) {
   out->book = OrderBook();
   LevelsScratch scratch;
@@ -116,35 +99,32 @@ Rebuilt RebuildBook(PgConn& conn, int64_t outcome_id, int64_t upto, StoredBook* 
     ApplyLevelsJson(PgText(snap.get(), 0, 4), "orderbook_snapshots", PgInt(snap.get(), 0, 0), &scratch, &out->book);
   }
   if (watermark_out != nullptr) *watermark_out = watermark;
+  // The id ranges of the batches that wrote this outcome's later events: the
+  // events are read by outcome within those ranges (the BRIN index on id finds
+  // their pages) and their ts_ms range (only their partitions are visited).
   PgResult idx = conn.Query(
-      "SELECT ids, min_ts_ms, max_ts_ms FROM orderbook_event_index WHERE outcome_id = $1 AND last_id > $2"
-      " AND first_id <= $3 ORDER BY first_id",
+      "SELECT first_id, last_id, min_ts_ms, max_ts_ms FROM orderbook_event_index WHERE outcome_id = $1"
+      " AND last_id > $2 AND first_id <= $3 ORDER BY first_id",
       {outcome_id, watermark, upto}, "cannot read orderbook_event_index");
-  std::vector<int64_t> ids;
+  const int ranges = PQntuples(idx.get());
+  if (ranges == 0) return result;
   int64_t min_ts = std::numeric_limits<int64_t>::max(), max_ts = std::numeric_limits<int64_t>::min();
-  for (int i = 0, n = PQntuples(idx.get()); i < n; ++i) {
-    ParseIdArray(PgText(idx.get(), i, 0), watermark, upto, &ids);
-    min_ts = std::min(min_ts, PgInt(idx.get(), i, 1));
-    max_ts = std::max(max_ts, PgInt(idx.get(), i, 2));
+  std::string in_ranges = "(";
+  for (int i = 0; i < ranges; ++i) {
+    if (i != 0) in_ranges += " OR ";
+    // Integers only, written as literals.
+    in_ranges += "id BETWEEN " + std::to_string(PgInt(idx.get(), i, 0)) + " AND " + std::to_string(PgInt(idx.get(), i, 1));
+    min_ts = std::min(min_ts, PgInt(idx.get(), i, 2));
+    max_ts = std::max(max_ts, PgInt(idx.get(), i, 3));
   }
-  if (ids.empty()) return result;
-  std::string array = "{";
-  for (int64_t id : ids) {
-    if (array.size() > 1) array.push_back(',');
-    array += std::to_string(id);
-  }
-  array.push_back('}');
+  in_ranges += ")";
   PgResult ev = conn.Query(
       "SELECT id, ts_ms, seq, kind, side, price, size, levels_json::text, outcome_id FROM orderbook_events"
-      " WHERE id = ANY($1::bigint[]) AND ts_ms BETWEEN $2 AND $3 ORDER BY id",
-      {array, min_ts, max_ts}, "cannot read orderbook_events");
+      " WHERE outcome_id = $1 AND id > $2 AND id <= $3 AND ts_ms BETWEEN $4 AND $5 AND " + in_ranges + " ORDER BY id",
+      {outcome_id, watermark, upto, min_ts, max_ts}, "cannot read orderbook_events");
   const PGresult* r = ev.get();
   for (int i = 0, n = PQntuples(r); i < n; ++i) {  // pruned ids are simply absent
     const int64_t id = PgInt(r, i, 0);
-    if (PgInt(r, i, 8) != outcome_id) {
-      throw StoreError("orderbook_event_index lists event " + std::to_string(id) + " under outcome " +
-                       std::to_string(outcome_id) + ", but it belongs to another");
-    }
     out->ts_ms = PgInt(r, i, 1);
     out->seq = PgInt(r, i, 2);
     const int64_t kind = PgInt(r, i, 3);
@@ -367,64 +347,21 @@ void PgStore::CopyRows(const char* table) {
   }
   PgResult end(PQgetResult(conn));
   const bool ok = end && PQresultStatus(end.get()) == PGRES_COMMAND_OK;
-  std::string sqlstate;
-  if (!ok && end) {
-    const char* s = PQresultErrorField(end.get(), PG_DIAG_SQLSTATE);
-    sqlstate = s != nullptr ? s : "";
-  }
   // Drain (COPY returns exactly one result, then NULL).
   while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
-  if (!ok) {
-    if (sqlstate == "23505") throw std::range_error("unique_violation");  // caught by CopyPending
-    writer_->Fail(std::string("cannot COPY into ") + table, end.get());
-  }
+  if (!ok) writer_->Fail(std::string("cannot COPY into ") + table, end.get());
 }
 
-// Inserts pending_ (ids already assigned in feed order). The fast path COPYs
-// straight into orderbook_events; if a row is already there (a caller that did
-// not advance last_line, or a duplicate inside the batch) the unique key fails
-// the COPY, and the batch goes through a temporary table and
-// INSERT ... ON CONFLICT DO NOTHING instead, which skips exactly those rows.
+// Inserts pending_ (ids already assigned in feed order) with one COPY. Rows
+// are never duplicates: ApplyBatch already dropped every (line, item) at or
+// below the source's watermark, under the writer lock (schema v3 has no unique
+// key to pay for per row; docs/postgresql.md, "Ingest speed").
 void PgStore::CopyPending(int64_t source_id, WriteQueue::Applied* result) {
   if (pending_.empty()) return;
-  // The source id is the same for every row of the batch.
   for (Pending& p : pending_) p.inserted = true;
   copy_source_id_ = source_id;
-  writer_->Exec("SAVEPOINT copy_events", "cannot create a savepoint");
-  bool conflict = false;
-  try {
-    CopyRows("orderbook_events");
-  } catch (const std::range_error&) {
-    conflict = true;
-  }
-  if (!conflict) {
-    writer_->Exec("RELEASE SAVEPOINT copy_events", "cannot release a savepoint");
-    result->written += static_cast<int64_t>(pending_.size());
-    return;
-  }
-  writer_->Exec("ROLLBACK TO SAVEPOINT copy_events", "cannot roll back to a savepoint");
-  writer_->Exec("CREATE TEMP TABLE IF NOT EXISTS events_in (LIKE orderbook_events) ON COMMIT DELETE ROWS",
-                "cannot create the staging table");
-  writer_->Exec("TRUNCATE events_in", "cannot empty the staging table");
-  CopyRows("events_in");
-  PgResult r = writer_->Query(std::string("INSERT INTO orderbook_events ") + kPgEventCopyColumns + " SELECT " +
-                                  std::string(kPgEventCopyColumns).substr(1, std::strlen(kPgEventCopyColumns) - 2) +
-                                  " FROM events_in ORDER BY id ON CONFLICT DO NOTHING RETURNING id",
-                              "cannot insert into orderbook_events");
-  std::vector<int64_t> ids;
-  ids.reserve(static_cast<size_t>(PQntuples(r.get())));
-  for (int i = 0, n = PQntuples(r.get()); i < n; ++i) ids.push_back(PgInt(r.get(), i, 0));
-  std::sort(ids.begin(), ids.end());
-  for (Pending& p : pending_) {
-    p.inserted = std::binary_search(ids.begin(), ids.end(), p.id);
-    if (p.inserted) {
-      ++result->written;
-    } else {
-      ++result->skipped;
-      int64_t& s = skipped_seq_[p.event->asset_key];
-      s = std::max(s, p.event->seq);
-    }
-  }
+  CopyRows("orderbook_events");
+  result->written += static_cast<int64_t>(pending_.size());
 }
 
 // One orderbook_event_index row per outcome with events inserted by this batch.
@@ -573,17 +510,28 @@ WriteQueue::Applied PgStore::ApplyBatch(const WriteBatch& b) {
     skipped_seq_.clear();
     pending_.clear();
     pending_.reserve(b.events.size());
+    // A source's rows come in (line, item) order, each line whole in one batch
+    // (store.h). So a row at or below the last (line, item) accepted is one that
+    // is already stored: below the watermark (a resumed run), or repeated by a
+    // caller that did not advance last_line. The watermark below moves past
+    // every line written, so such repeats are caught in later batches too.
+    int64_t high_line = committed;
+    uint32_t high_item = UINT32_MAX;
     for (const EventRow& e : b.events) {
       const int64_t outcome_id = OutcomeId(e.asset_key);
       if (e.kind != EventKind::kBook && e.kind != EventKind::kLevel && e.kind != EventKind::kTick) {
         throw StoreError("event with unknown kind " + std::to_string(static_cast<int>(e.kind)) + " at line " +
                          std::to_string(e.line));
       }
-      if (has_source && e.line <= committed) {
-        ++result.skipped;
-        int64_t& s = skipped_seq_[e.asset_key];
-        s = std::max(s, e.seq);
-        continue;
+      if (has_source) {
+        if (e.line < high_line || (e.line == high_line && e.item <= high_item)) {
+          ++result.skipped;
+          int64_t& s = skipped_seq_[e.asset_key];
+          s = std::max(s, e.seq);
+          continue;
+        }
+        high_line = e.line;
+        high_item = e.item;
       }
       pending_.push_back(Pending{&e, outcome_id, 0, false});
     }
@@ -618,9 +566,10 @@ WriteQueue::Applied PgStore::ApplyBatch(const WriteBatch& b) {
     WriteExecution(b);
 
     // The source's progress, in the same transaction as its rows.
-    if (has_source && b.last_line > committed) {
+    const int64_t new_committed = std::max(b.last_line, high_line);
+    if (has_source && new_committed > committed) {
       db.Query("UPDATE sources SET committed_line = $2, updated_ms = $3 WHERE id = $1",
-               {b.source_id, b.last_line, NowMs()}, "cannot update sources");
+               {b.source_id, new_committed, NowMs()}, "cannot update sources");
     }
     db.Exec("COMMIT", "cannot commit");
   } catch (...) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "book/order_book.h"
+#include "core/fixed_histogram.h"
 #include "store/db_url.h"
 
 namespace polyhost {
@@ -114,7 +115,10 @@ struct AuditRow {
 
 // One transaction's worth of work. The writer applies, in order: new assets,
 // events (skipping lines <= the source's committed line), status, snapshots,
-// then advances the source's committed line to last_line. A batch whose
+// then advances the source's committed line to last_line. A source's events
+// come in (line, item) order with each line whole in one batch (the replayer and
+// the live source work that way); rows at or below the last (line, item) already
+// stored for the source are skipped as duplicates. A batch whose
 // last_line is at or below the committed line (a resumed replay resubmitting it)
 // writes no status or snapshot rows either: the earlier run wrote them.
 struct WriteBatch {
@@ -187,6 +191,11 @@ struct StoreStats {
   int64_t events_written = 0;
   int64_t events_skipped = 0;    // already committed by an earlier run
   int64_t queue_full_waits = 0;  // Submit() had to wait for the writer
+  // Measured by the writer thread once per batch (never per row):
+  LatencyHistogramNs write_latency;  // one batch's transaction, begin to commit (ns)
+  CountHistogram batch_events;       // event rows per committed batch (written + skipped)
+  int64_t queue_depth = 0;           // batches waiting for the writer when stats() was called
+  int64_t queue_high_water = 0;      // most batches waiting at once
 };
 
 class StoreError : public std::runtime_error {

@@ -1,0 +1,46 @@
+// libFuzzer harness: FeedParser::Parse (ingest/feed_parser.h) on arbitrary
+// lines, in each format mode (auto, P, S), with the kPadding readable bytes the
+// parser's contract asks for (LineReader's guarantee in the host).
+//
+// It also checks the ParsedLine invariants the book engine relies on: every
+// level/change range stays inside its vector, so a malformed line can never make
+// the host index out of bounds.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "ingest/feed_parser.h"
+
+namespace {
+
+void CheckRanges(const polyhost::ParsedLine& line) {
+  for (const polyhost::FeedEvent& e : line.events) {
+    if (uint64_t{e.bids_begin} + e.bids_count > line.levels.size()) std::abort();
+    if (uint64_t{e.asks_begin} + e.asks_count > line.levels.size()) std::abort();
+    if (uint64_t{e.changes_begin} + e.changes_count > line.changes.size()) std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Padding filled with '}' rather than zeros: the parser may read it but must
+  // never take it for part of the line.
+  std::vector<char> buffer(size + polyhost::FeedParser::kPadding, '}');
+  if (size > 0) std::memcpy(buffer.data(), data, size);
+  // Both reused across inputs, as in the host: no state may leak between lines.
+  static polyhost::FeedParser parser;
+  static polyhost::ParsedLine line;
+  for (polyhost::FeedFormat format :
+       {polyhost::FeedFormat::kAuto, polyhost::FeedFormat::kP, polyhost::FeedFormat::kS}) {
+    polyhost::ParseError error;
+    if (parser.Parse(buffer.data(), size, format, &line, &error)) {
+      CheckRanges(line);
+    } else if (error.reason.empty()) {
+      std::abort();  // a rejected line must say why
+    }
+  }
+  return 0;
+}

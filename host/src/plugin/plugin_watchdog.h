@@ -1,0 +1,128 @@
+// The watchdog for plugin calls that run past their time budget.
+//
+// An in-process plugin cannot be interrupted: its code runs on the host's
+// dispatch thread, so a plugin that loops blocks the host. What the host can do:
+//   - budget (call_budget_ms): a call still running after it is reported (one
+//     warning, from the watchdog thread) and, when it returns, the plugin is
+//     disabled with the reason ("on_book ran past its time budget ..."), like a
+//     plugin that returned an error: its orders are cancelled, the host and the
+//     other plugins go on;
+//   - hard limit (call_hard_limit_ms): a call still running after it means the
+//     plugin may never return: the watchdog prints why and ends the process with
+//     exit code 1. Everything committed to the database is intact (the same
+//     guarantee as after kill -9, docs/reliability.md); a restart resumes.
+// A plugin that crashes (SIGSEGV, abort) takes the host down with it; run code
+// you do not trust in a separate process (docs/reliability.md).
+//
+// Cost on the dispatch path: each call into a plugin does one relaxed load and
+// one relaxed store of its thread's PluginCallBeacon on entry and on exit, plus
+// one load of the overrun flag (NotePluginCallEnter/Exit, called by
+// plugin_host.cc's CallScope). No clock is read and nothing is locked; the watchdog
+// thread samples the beacons every sample_ms and measures time itself, so its
+// measurements are lower bounds, late by at most one sample interval.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace polyhost {
+
+// What one thread is calling now. Written only by its own thread, read by the
+// watchdog thread. One word, so entering a call is one store: bits 0..47 the
+// slot being called (user-space addresses fit in 47 bits on x86-64 and
+// aarch64), 0 when none; bits 48..63 a call counter (wrapping), so the watchdog
+// tells "the same call still running" from "another call of the same plugin".
+static_assert(sizeof(void*) == 8, "PluginCallBeacon packs a pointer into 48 bits");
+struct PluginCallBeacon {
+  static constexpr uint64_t kSlotMask = (uint64_t{1} << 48) - 1;
+  static constexpr uint64_t kCallOne = uint64_t{1} << 48;
+  std::atomic<uint64_t> state{0};
+  std::atomic<const void*> overrun{nullptr};  // set by the watchdog: this slot's call overran its budget
+  std::atomic<int64_t> overrun_ms{0};         // how long it had run when flagged
+  bool registered = false;                    // known to the watchdogs (first call of the thread)
+};
+
+namespace watchdog_detail {
+// Constant-initialized, so reaching it is a thread-pointer offset: no guard, no call.
+inline thread_local PluginCallBeacon t_beacon;
+void RegisterThisThread();
+}  // namespace watchdog_detail
+
+// Around every call into a plugin (slot: the host's record of that plugin;
+// previous: the slot of the enclosing call on this thread, nullptr when none).
+// Both are relaxed: the watchdog only needs to see the value eventually, and a
+// sample that reads a stale value errs by one sampling interval.
+inline void NotePluginCallEnter(const void* slot) noexcept {
+  PluginCallBeacon& b = watchdog_detail::t_beacon;
+  if (!b.registered) [[unlikely]] watchdog_detail::RegisterThisThread();
+  const uint64_t calls = (b.state.load(std::memory_order_relaxed) + PluginCallBeacon::kCallOne) &
+                         ~PluginCallBeacon::kSlotMask;
+  b.state.store(calls | reinterpret_cast<uintptr_t>(slot), std::memory_order_relaxed);
+}
+
+// Returns true when the watchdog flagged a call on this thread as over its
+// budget: then call TakePluginCallOverrun (kept out of line, so this stays small
+// enough to inline into the dispatch loop).
+inline bool NotePluginCallExit(const void* previous) noexcept {
+  PluginCallBeacon& b = watchdog_detail::t_beacon;
+  const uint64_t calls = b.state.load(std::memory_order_relaxed) & ~PluginCallBeacon::kSlotMask;
+  b.state.store(calls | reinterpret_cast<uintptr_t>(previous), std::memory_order_relaxed);
+  return b.overrun.load(std::memory_order_relaxed) != nullptr;
+}
+
+// When the flag is for `slot`: consumes it and returns how many ms the call had
+// run when flagged. Else 0 (the flag stays for its own call).
+int64_t TakePluginCallOverrun(const void* slot);
+
+struct PluginWatchdogOptions {
+  int64_t budget_ms = 0;      // 0: calls are not flagged
+  int64_t hard_limit_ms = 0;  // 0: never ends the process
+  int64_t sample_ms = 0;      // 0: min(budget, hard limit) / 4, within [1, 100]
+  // The plugin behind a slot, for messages (read from the watchdog thread:
+  // must only touch what does not change while the plugin is loaded).
+  std::function<std::string(const void* slot)> describe;
+  // A call passed the budget (watchdog thread; once per call).
+  std::function<void(const std::string& plugin, int64_t elapsed_ms)> on_overrun;
+  // A call passed the hard limit (watchdog thread). Default: the message on
+  // stderr, then std::_Exit(1). Tests replace it.
+  std::function<void(const std::string& plugin, int64_t elapsed_ms)> on_hard_limit;
+};
+
+// Watches every thread that calls into plugins (any PluginHost of the process)
+// while it exists. With more than one watchdog alive, the strictest budget wins.
+class PluginWatchdog {
+ public:
+  explicit PluginWatchdog(PluginWatchdogOptions options);
+  ~PluginWatchdog();  // stops and joins the watchdog thread
+  PluginWatchdog(const PluginWatchdog&) = delete;
+  PluginWatchdog& operator=(const PluginWatchdog&) = delete;
+
+  const PluginWatchdogOptions& options() const { return options_; }
+  // The message the default hard-limit handler prints.
+  static std::string HardLimitMessage(const std::string& plugin, int64_t elapsed_ms, int64_t limit_ms);
+
+ private:
+  struct Seen {
+    uint64_t state = 0;  // PluginCallBeacon::state when first seen
+    int64_t since_ms = 0;
+    bool flagged = false;
+    bool ended = false;
+  };
+  void Loop();
+  void Sample(int64_t now_ms);
+
+  PluginWatchdogOptions options_;
+  std::map<const PluginCallBeacon*, Seen> seen_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace polyhost
