@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -365,6 +366,7 @@ struct PluginHost::Services {
       auto pos = std::lower_bound(s->subscriptions.begin(), s->subscriptions.end(), key);
       if (pos != s->subscriptions.end() && *pos == key) return PH_OK;
       s->subscriptions.insert(pos, key);
+      host.hot_slots_[s->index].named = true;
       host.assets_[key]->subscribers.push_back(s->index);
       ++host.hot_assets_[key].live;
       host.SyncAsset(key);
@@ -908,6 +910,7 @@ void PluginHost::SyncSlot(const Slot& s) {
   h.on_book = Active(s) ? s.fns.on_book : nullptr;
   h.plugin = s.plugin;
   h.slot = const_cast<Slot*>(&s);
+  h.named = !s.subscriptions.empty();
 }
 
 bool PluginHost::Activate(size_t index) {
@@ -1003,6 +1006,7 @@ void PluginHost::RemoveSubscription(Slot& s, uint32_t key) {
   auto pos = std::lower_bound(s.subscriptions.begin(), s.subscriptions.end(), key);
   if (pos == s.subscriptions.end() || *pos != key) return;
   s.subscriptions.erase(pos);
+  hot_slots_[s.index].named = !s.subscriptions.empty();
   AssetEntry& a = *assets_[key];
   auto sub = std::find(a.subscribers.begin(), a.subscribers.end(), s.index);
   if (sub != a.subscribers.end()) {
@@ -1057,13 +1061,31 @@ void PluginHost::SyncAsset(uint32_t key) {
   h.count = subs.size() <= kInlineSubscribers ? static_cast<uint32_t>(subs.size()) : kSpilled;
 }
 
+namespace {
+
+// Writes two adjacent uint32_t fields of an ABI struct with one 64-bit store.
+inline void StoreU32Pair(uint32_t* first, uint32_t a, uint32_t b) {
+  const uint64_t v = std::endian::native == std::endian::little ? (uint64_t{b} << 32) | a : (uint64_t{a} << 32) | b;
+  std::memcpy(first, &v, sizeof v);
+}
+
+}  // namespace
+
 inline ph_book_view PluginHost::MakeView(const AssetHot& a, const OrderBook& book, const BookMeta& meta) {
-  ph_book_view v{};
-  v.struct_size = sizeof(ph_book_view);
-  v.flags = meta.stale ? PH_BOOK_FLAG_STALE : 0u;
-  v.asset = {a.market, a.asset_id};
-  v.market_len = a.market_len;
-  v.asset_id_len = a.asset_id_len;
+  // A view is built on every book update and its stores are a measurable part
+  // of a dispatch (docs/performance.md), so every byte is written exactly once
+  // and the 32-bit pairs (struct_size/flags, count/reserved, the id lengths)
+  // with one store each: no clearing first, no separate stores of the zeros.
+  static_assert(sizeof(ph_book_view) == offsetof(ph_book_view, asset_id_len) + sizeof(uint32_t),
+                "ph_book_view grew: MakeView must write the new fields (nothing clears the view)");
+  static_assert(offsetof(ph_book_view, flags) == offsetof(ph_book_view, struct_size) + 4 &&
+                offsetof(ph_book_view, reserved0) == offsetof(ph_book_view, bid_count) + 4 &&
+                offsetof(ph_book_view, reserved1) == offsetof(ph_book_view, ask_count) + 4 &&
+                offsetof(ph_book_view, asset_id_len) == offsetof(ph_book_view, market_len) + 4);
+  ph_book_view v;
+  StoreU32Pair(&v.struct_size, sizeof(ph_book_view), meta.stale ? PH_BOOK_FLAG_STALE : 0u);
+  v.asset.market = a.market;
+  v.asset.asset_id = a.asset_id;
   v.seq = meta.seq;
   v.resync_count = meta.resync_count;
   v.ts_ms = meta.ts_ms;
@@ -1071,9 +1093,10 @@ inline ph_book_view PluginHost::MakeView(const AssetHot& a, const OrderBook& boo
   const std::span<const Level> bids = book.bids();
   const std::span<const Level> asks = book.asks();
   v.bids = bids.empty() ? nullptr : reinterpret_cast<const ph_level*>(bids.data());
-  v.bid_count = static_cast<uint32_t>(bids.size());
+  StoreU32Pair(&v.bid_count, static_cast<uint32_t>(bids.size()), 0);  // reserved0 = 0
   v.asks = asks.empty() ? nullptr : reinterpret_cast<const ph_level*>(asks.data());
-  v.ask_count = static_cast<uint32_t>(asks.size());
+  StoreU32Pair(&v.ask_count, static_cast<uint32_t>(asks.size()), 0);  // reserved1 = 0
+  StoreU32Pair(&v.market_len, a.market_len, a.asset_id_len);
   return v;
 }
 
@@ -1102,20 +1125,28 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
 
 // Invoke's work for on_book, reading only the plugin's SlotHot (hot_slots_
 // does not grow during a dispatch: plugins are loaded between events).
-inline void PluginHost::CallOnBook(uint32_t slot_index, const ph_book_view& view) {
+// DispatchBook saves the thread's call scope once (`outer`) and restores it
+// when the dispatch ends; a call only sets it, and every path out of the fast
+// path (an exception, an error, a pending failure) restores it first.
+[[gnu::always_inline]] inline void PluginHost::CallOnBook(uint32_t slot_index, const ph_book_view& view,
+                                                           const void* outer) {
   SlotHot& h = hot_slots_[slot_index];
   const auto on_book = h.on_book;
   if (on_book == nullptr) return;  // inactive, failed, or no on_book
-  ph_result rc = PH_OK;
+  ph_result rc;
   try {
-    CallScope scope(h.slot);
+    t_in_call = h.slot;
     rc = on_book(h.plugin, &view);
   } catch (...) {
+    t_in_call = outer;
     FailThrown(*h.slot, "on_book");
     return;
   }
   ++h.callbacks;
-  if (rc != PH_OK || h.pending_failure) [[unlikely]] FinishCall(*h.slot, "on_book", rc);
+  if (rc != PH_OK || h.pending_failure) [[unlikely]] {
+    t_in_call = outer;
+    FinishCall(*h.slot, "on_book", rc);
+  }
 }
 
 void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookMeta& meta) {
@@ -1126,6 +1157,23 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   const ph_book_view view = MakeView(hot_assets_[asset], book, meta);
   current_event_ns_ = meta.event_ns;
   ++dispatch_depth_;
+  const void* const outer = t_in_call;
+  const AssetHot& a = hot_assets_[asset];
+  if (a.count == 1 && wildcard_live_ == 0) {
+    // The common case (one named subscriber, no wildcard) without loops: few
+    // values live across the call, so a short prologue and no spills.
+    const uint32_t index = a.subscribers[0];
+    if (index != kNoSlot) CallOnBook(index, view, outer);
+  } else {
+    CallBookSubscribers(asset, view, outer);
+  }
+  t_in_call = outer;
+  if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
+  current_event_ns_ = 0;
+}
+
+// DispatchBook's general case: every named subscriber, then the wildcard ones.
+[[gnu::noinline]] void PluginHost::CallBookSubscribers(uint32_t asset, const ph_book_view& view, const void* outer) {
   // Plugins subscribing during this dispatch start with the next event: the
   // count is taken once. Entries are re-read (by index: a subscription made
   // meanwhile may grow hot_assets_) so an unsubscription takes effect at once.
@@ -1133,25 +1181,26 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   if (n != kSpilled) [[likely]] {
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t index = hot_assets_[asset].subscribers[i];
-      if (index != kNoSlot) CallOnBook(index, view);
+      if (index != kNoSlot) CallOnBook(index, view, outer);
     }
   } else {
     const size_t spilled = assets_[asset]->subscribers.size();
     for (size_t i = 0; i < spilled; ++i) {
       const uint32_t index = assets_[asset]->subscribers[i];
-      if (index != kNoSlot) CallOnBook(index, view);
+      if (index != kNoSlot) CallOnBook(index, view, outer);
     }
   }
-  // Then every plugin subscribed to all assets, unless it was just called by name.
+  // Then every plugin subscribed to all assets, unless it was just called by
+  // name (SlotHot::named: only a plugin with named subscriptions needs the
+  // lookup in its Slot).
+  if (wildcard_live_ == 0) return;  // every entry is kNoSlot
   const size_t w = wildcard_subscribers_.size();
   for (size_t i = 0; i < w; ++i) {
     const uint32_t index = wildcard_subscribers_[i];
     if (index == kNoSlot) continue;
-    const Slot& s = *hot_slots_[index].slot;
-    if (s.subscriptions.empty() || !s.Subscribed(asset)) CallOnBook(index, view);
+    const SlotHot& h = hot_slots_[index];
+    if (!h.named || !h.slot->Subscribed(asset)) CallOnBook(index, view, outer);
   }
-  if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
-  current_event_ns_ = 0;
 }
 
 void PluginHost::DispatchTrade(uint32_t asset, const TradePrint& trade) {

@@ -333,6 +333,7 @@ class PluginHost {
     Slot* slot = nullptr;
     uint64_t callbacks = 0;        // calls into the plugin, any callback
     bool pending_failure = false;  // Slot::pending_failure is set
+    bool named = false;            // Slot::subscriptions is not empty (the wildcard loop skips the lookup)
   };
   struct PlanRecord {
     uint32_t slot = 0;
@@ -357,7 +358,8 @@ class PluginHost {
   void SetState(Slot& slot, PluginState state);
   void SyncSlot(const Slot& slot);
   void SyncAsset(uint32_t key);
-  void CallOnBook(uint32_t slot_index, const ph_book_view& view);
+  void CallOnBook(uint32_t slot_index, const ph_book_view& view, const void* outer);
+  void CallBookSubscribers(uint32_t asset, const ph_book_view& view, const void* outer);
   bool FailThrown(Slot& slot, const char* what);
   bool FinishCall(Slot& slot, const char* what, ph_result rc);
   void Log(PluginLogLevel level, std::string_view plugin, std::string_view message, bool from_plugin = false) const;

@@ -825,6 +825,47 @@ TEST_CASE("strategy-thread services refuse calls from outside a callback") {
   CHECK(h->config_get_string(h, "x", &s) == PH_ERR_NOT_FOUND);
 }
 
+TEST_CASE("during on_book the call scope is the called plugin's, and nobody's after the dispatch") {
+  // DispatchBook sets the scope per call and restores it once at the end (and
+  // before handling a failure): one subscriber (the inline path), several (the
+  // loop, with a plugin that throws between two that call services), and a
+  // plugin with both a name and the wildcard subscription (called once).
+  Fake solo, thrower, second, wild;
+  PluginHost host(Quiet());
+  std::vector<std::string> seen;
+  auto timer = [&seen](Fake& p, const ph_book_view& v) {
+    seen.push_back(std::string(v.asset.asset_id) + ":" + ph_result_name(p.host->set_timer(p.host, 5)));
+    return PH_OK;
+  };
+  solo.init = [](Fake& p) { return p.Subscribe("m", "solo"); };
+  thrower.init = second.init = [](Fake& p) { return p.Subscribe("m", "pair"); };
+  wild.init = [](Fake& p) {
+    const ph_result rc = p.Subscribe("m", "pair");
+    return rc != PH_OK ? rc : p.Subscribe(PH_SUBSCRIBE_ALL, PH_SUBSCRIBE_ALL);
+  };
+  solo.on_book = second.on_book = wild.on_book = timer;
+  thrower.on_book = [](Fake&, const ph_book_view&) -> ph_result { throw std::runtime_error("boom"); };
+  REQUIRE(LoadFake(host, solo, "solo").ok);
+  REQUIRE(LoadFake(host, thrower, "thrower").ok);
+  REQUIRE(LoadFake(host, second, "second").ok);
+  host.ActivateAll();
+  const OrderBook book = Book({{450000, 1}}, {});
+  host.DispatchBook(host.InternAsset("m", "solo"), book, {});
+  host.DispatchBook(host.InternAsset("m", "pair"), book, {});
+  CHECK(seen == std::vector<std::string>{"solo:PH_OK", "pair:PH_OK"});
+  CHECK(host.ListPlugins()[1].state == PluginState::kFailed);
+  for (Fake* f : {&solo, &second}) CHECK(f->host->set_timer(f->host, 5) == PH_ERR_WRONG_STATE);
+
+  REQUIRE(LoadFake(host, wild, "wild").ok);
+  host.ActivateAll();
+  seen.clear();
+  host.DispatchBook(host.InternAsset("m", "pair"), book, {});
+  host.DispatchBook(host.InternAsset("m", "solo"), book, {});
+  CHECK(seen == std::vector<std::string>{"pair:PH_OK", "pair:PH_OK", "solo:PH_OK", "solo:PH_OK"});
+  CHECK(Count(wild.calls, "on_book") == 2);
+  CHECK(wild.host->set_timer(wild.host, 5) == PH_ERR_WRONG_STATE);
+}
+
 TEST_CASE("metrics and log lines are attributed to the plugin") {
   Fake f;
   Logs logs;

@@ -73,6 +73,17 @@ struct AssetRef {
   friend bool operator==(const AssetRef&, const AssetRef&) = default;
 };
 
+namespace detail {
+// The ids of a view without lengths (from an ABI 1.0 host): strlen each. Out
+// of line: BookView::From runs on every book update and this is the rare case.
+#if defined(__GNUC__)
+[[gnu::noinline, gnu::cold]]
+#endif
+inline AssetRef MeasureAsset(const ph_asset_ref& a) noexcept {
+  return {Str(a.market), Str(a.asset_id)};
+}
+}  // namespace detail
+
 // A read-only, zero-copy book: valid only during the callback.
 struct BookView {
   AssetRef asset;
@@ -91,17 +102,20 @@ struct BookView {
   bool empty() const noexcept { return bids.empty() && asks.empty(); }
 
   static BookView From(const ph_book_view& v) noexcept {
-    // Built in one expression: default-constructing then assigning made the
-    // compiler clear the whole struct first (a `rep stos` on every update).
-    // ABI 1.1 hosts pass the id lengths: no strlen per update.
+    // Runs for every book update, so it is kept short: built in one expression
+    // (default-constructing then assigning made the compiler clear the whole
+    // struct first, a `rep stos` on every update), no branches on the level
+    // arrays (a NULL array has count 0), and the id lengths of an ABI 1.1
+    // host instead of strlen; measuring the ids for an older host is out of
+    // line so the common path keeps few values live (docs/performance.md).
     constexpr uint32_t kLengthsEnd = offsetof(ph_book_view, asset_id_len) + sizeof(v.asset_id_len);
     const bool lengths = v.struct_size >= kLengthsEnd && v.market_len != 0 && v.asset_id_len != 0;
     return BookView{
         lengths ? AssetRef{std::string_view(v.asset.market, v.market_len),
                            std::string_view(v.asset.asset_id, v.asset_id_len)}
-                : AssetRef{detail::Str(v.asset.market), detail::Str(v.asset.asset_id)},
-        v.bids != nullptr ? std::span<const Level>(v.bids, v.bid_count) : std::span<const Level>(),
-        v.asks != nullptr ? std::span<const Level>(v.asks, v.ask_count) : std::span<const Level>(),
+                : detail::MeasureAsset(v.asset),
+        std::span<const Level>(v.bids, v.bids != nullptr ? v.bid_count : 0u),
+        std::span<const Level>(v.asks, v.asks != nullptr ? v.ask_count : 0u),
         v.seq,
         v.resync_count,
         v.ts_ms,
