@@ -259,29 +259,7 @@ ControlAnswer DbControlBackend::Query(std::string_view topic, std::string_view a
     ph_control_status s{};
     Status(&s);
     std::lock_guard lock(mu_);
-    int64_t assets = 0, stale = 0, last_ms = 0;
-    for (const AssetStatus& a : store_.Status()) {
-      ++assets;
-      stale += a.stale ? 1 : 0;
-      last_ms = std::max(last_ms, a.last_update_ts_ms);
-    }
-    json::object o;
-    o["mode"] = "offline";
-    o["paused"] = (s.flags & PH_CONTROL_PAUSED) != 0;
-    o["dry_run"] = (s.flags & PH_CONTROL_DRY_RUN) != 0;
-    json::array paused;
-    for (const std::string& p : pause_.plugins()) paused.emplace_back(p);
-    o["paused_plugins"] = std::move(paused);
-    o["plugins_active"] = s.plugins_active;
-    o["plugins_failed"] = s.plugins_failed;
-    o["open_orders"] = s.open_orders;
-    o["open_notional"] = Dec(s.open_notional);
-    o["plans_accepted"] = s.plans_accepted;
-    o["plans_rejected"] = s.plans_rejected;
-    o["assets"] = assets;
-    o["stale_assets"] = stale;
-    o["last_update_ms"] = last_ms;
-    return {PH_OK, json::serialize(o)};
+    return StatusAnswer(s, "offline", pause_.plugins(), store_.Status(), nullptr);
   }
   if (topic == "markets") return Markets();
   if (topic == "book") return Book(args_json);
@@ -291,6 +269,39 @@ ControlAnswer DbControlBackend::Query(std::string_view topic, std::string_view a
   if (topic == "positions") return Positions();
   if (topic == "pnl") return Pnl();
   return ControlAnswer::Error(PH_ERR_NOT_FOUND, "unknown topic '" + std::string(topic) + "'");
+}
+
+ControlAnswer StatusAnswer(const ph_control_status& s, std::string_view mode, const std::set<std::string>& paused_plugins,
+                           const std::vector<AssetStatus>& assets, const RunStatusCounters* run) {
+  int64_t stale = 0, last_ms = 0;
+  for (const AssetStatus& a : assets) {
+    stale += a.stale ? 1 : 0;
+    last_ms = std::max(last_ms, a.last_update_ts_ms);
+  }
+  json::object o;
+  o["mode"] = mode;
+  o["paused"] = (s.flags & PH_CONTROL_PAUSED) != 0;
+  o["dry_run"] = (s.flags & PH_CONTROL_DRY_RUN) != 0;
+  json::array paused;
+  for (const std::string& p : paused_plugins) paused.emplace_back(p);
+  o["paused_plugins"] = std::move(paused);
+  o["plugins_active"] = s.plugins_active;
+  o["plugins_failed"] = s.plugins_failed;
+  o["open_orders"] = s.open_orders;
+  o["open_notional"] = Dec(s.open_notional);
+  if (run != nullptr) o["plans"] = run->plans;
+  o["plans_accepted"] = s.plans_accepted;
+  o["plans_rejected"] = s.plans_rejected;
+  if (run != nullptr) {
+    o["orders"] = run->orders;
+    o["fills"] = run->fills;
+    o["reconnects"] = run->reconnects;
+  }
+  o["assets"] = static_cast<int64_t>(assets.size());
+  o["stale_assets"] = stale;
+  o["last_update_ms"] = last_ms;
+  if (run != nullptr) o["ts_ms"] = run->ts_ms;
+  return {PH_OK, json::serialize(o)};
 }
 
 ControlAnswer MarketsAnswer(const std::vector<AssetStatus>& assets, const ControlNames& names) {

@@ -51,6 +51,19 @@ struct ControlNames {
   std::map<std::string, std::string, std::less<>> question;  // market -> question
   std::map<std::string, std::string, std::less<>> outcome;   // "market/asset_id" -> outcome name
 };
+// The "status" answer of both backends, from the ABI status (flags, plugins,
+// open orders, plans) and the books' status rows. A running session adds the
+// counters only it has (`run`); offline it is null.
+struct RunStatusCounters {
+  int64_t plans = 0;
+  int64_t orders = 0;
+  int64_t fills = 0;
+  int64_t reconnects = 0;
+  int64_t ts_ms = 0;
+};
+ControlAnswer StatusAnswer(const ph_control_status& status, std::string_view mode,
+                           const std::set<std::string>& paused_plugins, const std::vector<AssetStatus>& assets,
+                           const RunStatusCounters* run);
 ControlAnswer MarketsAnswer(const std::vector<AssetStatus>& assets, const ControlNames& names);
 ControlAnswer OrdersAnswer(const std::vector<OpenOrderRow>& orders);
 // `outcome` may be empty (unknown name).

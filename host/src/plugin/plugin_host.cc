@@ -43,6 +43,11 @@ constexpr size_t kCancelV1Size = offsetof(ph_cancel_request, reason) + sizeof(ph
 // host services check it: they are only valid from inside a call into that plugin.
 thread_local const void* t_in_call = nullptr;
 
+// Why the watchdog disabled a plugin (plugin_watchdog.h).
+std::string OverBudgetReason(int64_t ms) {
+  return "ran past its time budget (" + std::to_string(ms) + " ms or more; [plugins] call_budget_ms)";
+}
+
 // Sets t_in_call for the length of one call into a plugin (calls nest).
 // It also tells the plugin watchdog (plugin_watchdog.h) which plugin this thread
 // is in: a few relaxed stores, no clock. When the watchdog flagged the call as
@@ -55,8 +60,7 @@ class CallScope {
   [[gnu::always_inline]] explicit CallScope(SlotT* slot) : slot_(slot), previous_(t_in_call) {
     disable_ = [](const void* s, int64_t ms) {
       const SlotT* owner_slot = static_cast<const SlotT*>(s);
-      owner_slot->owner->Disable(owner_slot->index, "ran past its time budget (" + std::to_string(ms) +
-                                                        " ms or more; [plugins] call_budget_ms)");
+      owner_slot->owner->Disable(owner_slot->index, OverBudgetReason(ms));
     };
     t_in_call = slot;
     NotePluginCallEnter(slot);
@@ -1136,12 +1140,17 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
   ph_result rc;
   try {
     t_in_call = h.slot;
+    NotePluginCallEnter(h.slot);  // the watchdog's beacon: relaxed stores, no clock
     rc = on_book(h.plugin, &view);
   } catch (...) {
+    NotePluginCallExit(outer);
     t_in_call = outer;
     FailThrown(*h.slot, "on_book");
     return;
   }
+  // Still "in the call" (t_in_call): an overrun disables through Disable's
+  // in-call path, which sets pending_failure, acted on just below.
+  if (NotePluginCallExit(outer)) [[unlikely]] DisableIfOverBudget(*h.slot);
   ++h.callbacks;
   if (rc != PH_OK || h.pending_failure) [[unlikely]] {
     t_in_call = outer;
@@ -1170,6 +1179,10 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   t_in_call = outer;
   if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
   current_event_ns_ = 0;
+}
+
+[[gnu::noinline]] void PluginHost::DisableIfOverBudget(Slot& slot) {
+  if (const int64_t ms = TakePluginCallOverrun(&slot); ms > 0) Disable(slot.index, OverBudgetReason(ms));
 }
 
 // DispatchBook's general case: every named subscriber, then the wildcard ones.

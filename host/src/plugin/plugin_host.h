@@ -360,6 +360,7 @@ class PluginHost {
   void SyncAsset(uint32_t key);
   void CallOnBook(uint32_t slot_index, const ph_book_view& view, const void* outer);
   void CallBookSubscribers(uint32_t asset, const ph_book_view& view, const void* outer);
+  void DisableIfOverBudget(Slot& slot);  // the watchdog flagged slot's on_book call
   bool FailThrown(Slot& slot, const char* what);
   bool FinishCall(Slot& slot, const char* what, ph_result rc);
   void Log(PluginLogLevel level, std::string_view plugin, std::string_view message, bool from_plugin = false) const;

@@ -103,33 +103,10 @@ void FillControlStatus(const RunControlView& v, ph_control_status* out) {
 ControlAnswer RunStatusAnswer(const RunControlView& v) {
   ph_control_status s{};
   FillControlStatus(v, &s);
-  int64_t stale = 0, last_ms = 0;
-  for (const AssetStatus& a : v.assets) {
-    stale += a.stale ? 1 : 0;
-    last_ms = std::max(last_ms, a.last_update_ts_ms);
-  }
-  json::object o;
-  o["mode"] = v.finished ? "run, feed done" : (v.feed == "ws" ? "run, live" : "run, replay");
-  o["paused"] = v.paused_all;
-  o["dry_run"] = v.dry_run;
-  json::array paused;
-  for (const std::string& p : v.paused) paused.emplace_back(p);
-  o["paused_plugins"] = std::move(paused);
-  o["plugins_active"] = s.plugins_active;
-  o["plugins_failed"] = s.plugins_failed;
-  o["open_orders"] = s.open_orders;
-  o["open_notional"] = FormatDecimal(s.open_notional);
-  o["plans"] = v.plans;
-  o["plans_accepted"] = v.plans_accepted;
-  o["plans_rejected"] = v.plans_rejected;
-  o["orders"] = v.orders_total;
-  o["fills"] = v.fills;
-  o["reconnects"] = v.reconnects;
-  o["assets"] = static_cast<int64_t>(v.assets.size());
-  o["stale_assets"] = stale;
-  o["last_update_ms"] = last_ms;
-  o["ts_ms"] = v.ts_ms;
-  return {PH_OK, json::serialize(o)};
+  const RunStatusCounters run{.plans = v.plans, .orders = v.orders_total, .fills = v.fills,
+                              .reconnects = v.reconnects, .ts_ms = v.ts_ms};
+  return StatusAnswer(s, v.finished ? "run, feed done" : (v.feed == "ws" ? "run, live" : "run, replay"), v.paused,
+                      v.assets, &run);
 }
 
 namespace {

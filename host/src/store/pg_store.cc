@@ -611,7 +611,8 @@ ExecTimings PgStore::ExecutionTimings() {
   std::lock_guard<std::mutex> lock(read_mu_);
   PgConn& db = *reader_;
   ExecTimings t;
-  PgResult r = db.Query("SELECT count(*), count(*) FILTER (WHERE decision = 'accepted') FROM exec_audit",
+  PgResult r = db.Query("SELECT count(*), count(*) FILTER (WHERE decision = 'accepted') FROM exec_audit"
+                        " WHERE decision IN ('accepted', 'rejected')",
                         "cannot read exec_audit");
   t.plans = PgInt(r.get(), 0, 0);
   t.accepted = PgInt(r.get(), 0, 1);

@@ -1021,7 +1021,8 @@ ExecTimings SqliteStore::ExecutionTimings() {
     ExecTimings t;
     try {
       long long plans = 0, accepted = 0;
-      sql << "SELECT count(*), coalesce(sum(decision = 'accepted'), 0) FROM exec_audit", soci::into(plans),
+      sql << "SELECT count(*), coalesce(sum(decision = 'accepted'), 0) FROM exec_audit"
+             " WHERE decision IN ('accepted', 'rejected')", soci::into(plans),
           soci::into(accepted);
       t.plans = plans;
       t.accepted = accepted;

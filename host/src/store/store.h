@@ -156,7 +156,7 @@ struct AssetStatus {
 
 // Percentiles of the measured durations in exec_audit, in microseconds.
 struct ExecTimings {
-  int64_t plans = 0;             // audit rows
+  int64_t plans = 0;             // plans: audit rows decided by the risk gate (not venue or control rows)
   int64_t accepted = 0;
   int64_t event_to_plan_p50_us = -1;  // -1: nothing measured
   int64_t event_to_plan_p99_us = -1;

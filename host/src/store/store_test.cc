@@ -836,8 +836,16 @@ STORE_TEST("execution records: audits, orders upserted by plan and leg, fills", 
   order.ts_ms = 1005;
   second.orders.push_back(order);
   second.fills.push_back(FillRow{"run1:1", 0, 470000, 10000000, 12000, 1005});
+  // Rows that are not plans: a venue refusal of an accepted plan's order and a
+  // control action (tgbot /pause). ExecutionTimings counts plans only.
+  second.audits.push_back(AuditRow{"run1:1", "dutch", "venue_rejected", "order_rejected", "", -1, -1, 1006});
+  second.audits.push_back(AuditRow{"run1:control:1", "tgbot", "control", "pause of 'dutch'", "", -1, -1, 1007});
   store->Submit(second);
   store->Flush();
+  const ExecTimings timings = store->ExecutionTimings();
+  CHECK(timings.plans == 2);
+  CHECK(timings.accepted == 1);
+  CHECK(timings.event_to_plan_p50_us == 42);
 
   Raw db(dbs, "poly.db");
   // jsonb prints with a space after ':'; booleans print as t/f on PostgreSQL.
@@ -846,7 +854,9 @@ STORE_TEST("execution records: audits, orders upserted by plan and leg, fills", 
   CHECK(db.Dump("SELECT plan_id, plugin, decision, reason, legs_json, event_to_plan_us, plan_to_ack_us, ts_ms"
                 " FROM exec_audit ORDER BY id") ==
         "run1:1|dutch|accepted||" + legs + "|42|NULL|1000|\n"
-        "run1:2|dutch|rejected|stale book|[]|NULL|NULL|1001|\n");
+        "run1:2|dutch|rejected|stale book|[]|NULL|NULL|1001|\n"
+        "run1:1|dutch|venue_rejected|order_rejected|[]|NULL|NULL|1006|\n"
+        "run1:control:1|tgbot|control|pause of 'dutch'|[]|NULL|NULL|1007|\n");
   CHECK(db.Dump("SELECT plan_id, leg, o.market, o.asset_id, side, price_micros, size_micros, tif, status, relayer,"
                 " dry_run, filled_size_micros, created_ts_ms, updated_ts_ms"
                 " FROM orders JOIN outcomes o ON o.id = orders.outcome_id") ==
