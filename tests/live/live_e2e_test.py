@@ -578,6 +578,44 @@ def case_dynamic_subscribe(polyhost, tmp, plugin):
         mock_b.stop()
 
 
+def case_service_market_plugins(polyhost, tmp, plugin):
+    # Per-market plugins: market A lists the probe, market C (subscribe = false, on
+    # venue B) lists no plugin. The probe gets A's books (it quotes them), and its
+    # run-time subscription to C is ignored: venue B is never subscribed, C never
+    # resynced. An unknown plugin name in a list is reported with file and line.
+    mock_a = Mock(tmp, {"books": ALL_BOOKS, "connections": [[{"wait_books": 2}, {"sleep_ms": 500},
+                                                              {"send": change(YES, "0.46", "5", "BUY", "0.46", "0.55")}]]},
+                  name="a")
+    mock_b = Mock(tmp, {"connections": [[{"send": "PONG"}]]}, name="b")
+    try:
+        markets = [
+            {"market_id": MARKET, "outcome_yes_id": YES, "outcome_no_id": NO, "max_messages": 1,
+             "plugins": ["live_probe"]},
+            {"market_id": MKC, "outcome_yes_id": YES_C, "ws_url": mock_b.ws, "subscribe": False, "plugins": []},
+        ]
+        cfg = service_config(tmp, mock_a, markets, plugin,
+                             {"first": f"{MARKET}/{YES}", "then": f"{MKC}/{YES_C}", "quote": True})
+        p = run(polyhost, ["run-service", "--config", cfg, "--json"], tmp)
+        s = last_json(p.stdout)
+        check(s["plans"] >= 1, f"the probe got no book of its market: {s}")
+        subs_a = [m for _, m in mock_a.subscriptions()]
+        check(subs_a == [{"assets_ids": [YES, NO], "type": "market"}], f"venue A subscriptions {subs_a}")
+        subs_b = [m for _, m in mock_b.subscriptions()]
+        check(subs_b == [], f"venue B was subscribed for a plugin not listed on C: {subs_b}")
+        check(YES_C not in mock_a.book_requests(), f"C was resynced: {mock_a.book_requests()}")
+
+        markets[1]["plugins"] = ["nosuch"]
+        cfg = service_config(tmp, mock_a, markets, plugin, {"first": f"{MARKET}/{YES}"})
+        with open(cfg) as f:
+            line = f.read().splitlines().index('market_id = "%s"' % MKC)  # 0-based: the [[markets]] line
+        p = run(polyhost, ["run-service", "--config", cfg, "--json"], tmp, check_rc=False)
+        check(p.returncode != 0, "an unknown plugin in a [[markets]] list was accepted")
+        want = f"service.toml:{line}: markets[1]: 'plugins': unknown plugin 'nosuch'"
+        check(want in p.stderr, f"no {want!r} in: {p.stderr}")
+    finally:
+        mock_a.stop()
+        mock_b.stop()
+
 def main():
     polyhost, case = sys.argv[1], sys.argv[2]
     fn = globals().get("case_" + case)

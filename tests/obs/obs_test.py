@@ -362,6 +362,15 @@ def json_logs_are_one_object_per_line_with_fields():
     r = run("replay", bad, "--no-db", "--log-format", "text", check=0)
     assert r.stderr.startswith("warn: "), r.stderr
     run("replay", bad, "--no-db", "--log-format", "xml", check=2)
+    # On stdout for a log collector ([log] stream / --log-stream / POLYHOST_LOG_STREAM):
+    # nothing on stderr, every log record a JSON line on stdout before the summary.
+    r = run("replay", bad, "--no-db", "--log-format", "json", "--log-stream", "stdout", check=0)
+    assert r.stderr == "", r.stderr
+    first = json.loads(r.stdout.splitlines()[0])
+    assert first["level"] == "warn" and "bad.jsonl:1" in first["msg"], r.stdout
+    r = run("replay", bad, "--no-db", env={"POLYHOST_LOG_STREAM": "stdout"}, check=0)
+    assert r.stderr == "" and r.stdout.startswith("warn: "), (r.stdout, r.stderr)
+    run("replay", bad, "--no-db", "--log-stream", "syslog", check=2)
 
 
 @test

@@ -20,7 +20,8 @@ void AddCommonFlags(CLI::App* cmd, CommonFlags* flags, bool with_db) {
   }
   cmd->add_option("--log-level", flags->log_level,
                   "trace|debug|info|warn|error|critical|off, optionally with per-module levels: info,store=debug");
-  cmd->add_option("--log-format", flags->log_format, "text|json (json: one object per line on stderr)");
+  cmd->add_option("--log-format", flags->log_format, "text|json (json: one object per line)");
+  cmd->add_option("--log-stream", flags->log_stream, "stderr|stdout: where logs go (default stderr)");
 }
 
 namespace {
@@ -80,6 +81,7 @@ LoadedConfig LoadConfigFor(const CommonFlags& flags) {
   if (!flags.db_url.empty()) options.overrides.emplace_back("db.url", flags.db_url);
   if (!flags.log_level.empty()) AddLogLevelOverrides(flags.log_level, &options);
   if (!flags.log_format.empty()) options.overrides.emplace_back("log.format", flags.log_format);
+  if (!flags.log_stream.empty()) options.overrides.emplace_back("log.stream", flags.log_stream);
   LoadedConfig loaded;
   try {
     loaded = LoadConfig(options);
@@ -93,6 +95,7 @@ LoadedConfig LoadConfigFor(const CommonFlags& flags) {
   obs::LogSettings log;
   log.level = loaded.config.log.level;
   log.format = loaded.config.log.format;
+  log.stream = loaded.config.log.stream;
   log.modules = loaded.config.log.modules;
   log.secrets = SecretValues(loaded.config);
   try {

@@ -27,6 +27,7 @@ struct CommonFlags {
   std::string db_url;       // --db-url (overrides [db] url)
   std::string log_level;    // --log-level (LEVEL and/or module=LEVEL, comma-separated)
   std::string log_format;   // --log-format
+  std::string log_stream;   // --log-stream
 };
 
 // Adds --config and --db-url (when with_db) to a subcommand.

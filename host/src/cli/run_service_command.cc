@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -25,6 +26,7 @@
 #include "cli/run_options.h"
 #include "live/http_get.h"
 #include "plugin/control_extension.h"
+#include "plugin/plugin_host.h"
 #include "run/service.h"
 
 namespace polyhost {
@@ -85,8 +87,27 @@ void AddRunServiceCommand(CLI::App& app, CommandRegistry& registry) {
     if (!f->no_db) store = OpenStore(config, false);
 
     RunOptions o = RunOptionsFromConfig(config, f->relayer);
-    o.plugins = config.service.plugins.empty() ? DefaultPlugins(config) : config.service.plugins;
+    // [service] plugins plus the ones [[markets]] entries list; an entry's list
+    // restricts its market to those plugins (run/service.h).
+    const ServicePlugins plugins = PlanServicePlugins(
+        config.markets, config.service.plugins.empty() ? DefaultPlugins(config) : config.service.plugins,
+        f->common.config_file, [&](const std::string& spec) {
+          if (spec.find('/') != std::string::npos || spec.ends_with(".so")) return std::filesystem::exists(spec);
+          std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
+          return FindPluginFile(spec, dirs).has_value();
+        });
+    if (!plugins.errors.empty()) {
+      std::string all;
+      for (const std::string& e : plugins.errors) all += (all.empty() ? "" : "\n") + e;
+      throw UsageError(all);
+    }
+    o.plugins = plugins.plugins;
+    o.plugin_markets = plugins.markets;
     if (o.plugins.empty()) throw UsageError("no plugins: set [service] plugins or enable them in [strategy]");
+    for (const auto& [name, markets] : plugins.markets) {
+      spdlog::info("run-service: plugin {} follows {} of {} markets ([[markets]] plugins)", name, markets.size(),
+                   config.markets.size());
+    }
     o.store = store.get();
     if (store) o.pause_file = DefaultPauseFile(config.db.url);
 

@@ -756,7 +756,8 @@ class Loader {
       return;
     }
     static const std::vector<std::string> kKeys = {"market_id",    "outcome_yes_id", "outcome_no_id",
-                                                   "ws_url",       "max_messages",   "subscribe"};
+                                                   "ws_url",       "max_messages",   "subscribe",
+                                                   "plugins"};
     std::vector<MarketEntry> entries;
     bool ok = true;
     for (size_t i = 0; i < array->size(); ++i) {
@@ -800,6 +801,29 @@ class Loader {
           } else {
             m.subscribe = value.as_boolean()->get();
           }
+        } else if (key == "plugins") {
+          const toml::array* names = value.as_array();
+          if (names == nullptr) {
+            problem(value, "'plugins' must be an array of plugin names, not " + std::string(NodeTypeName(value.type())));
+            continue;
+          }
+          std::vector<std::string> list;
+          for (size_t n = 0; n < names->size(); ++n) {
+            const toml::node& name = *names->get(n);
+            const std::string at_n = "'plugins'[" + std::to_string(n) + "]";
+            if (!name.is_string() || name.as_string()->get().empty()) {
+              problem(name, at_n + " must be a plugin name (a non-empty string), not " +
+                                (name.is_string() ? std::string("\"\"") : std::string(NodeTypeName(name.type()))));
+              continue;
+            }
+            const std::string text = name.as_string()->get();
+            if (std::find(list.begin(), list.end(), text) != list.end()) {
+              problem(name, at_n + ": plugin " + Quote(text) + " is listed twice");
+              continue;
+            }
+            list.push_back(text);
+          }
+          m.plugins = std::move(list);
         } else {
           Problem(Where(file, static_cast<int>(key_value.first.source().begin.line)) + entry + ": unknown key '" + key +
                   "'" + DidYouMean(Nearest(key, kKeys)));
@@ -1049,7 +1073,13 @@ std::string RenderJson(const LoadedConfig& loaded) {
            ", \"outcome_no_id\": " + JsonQuoted(m.outcome_no_id) +
            ", \"ws_url\": " + JsonQuoted(RedactUrlPassword(m.ws_url)) +
            ", \"max_messages\": " + std::to_string(m.max_messages) +
-           ", \"subscribe\": " + (m.subscribe ? "true" : "false") + "}";
+           ", \"subscribe\": " + (m.subscribe ? "true" : "false");
+    if (m.plugins) {
+      out += ", \"plugins\": [";
+      for (size_t n = 0; n < m.plugins->size(); ++n) out += (n == 0 ? "" : ", ") + JsonQuoted((*m.plugins)[n]);
+      out += "]";
+    }
+    out += "}";
   }
   out += config.markets.empty() ? "]\n  },\n" : "\n    ]\n  },\n";
 
@@ -1102,6 +1132,11 @@ std::string RenderText(const LoadedConfig& loaded) {
     if (!m.outcome_no_id.empty()) value += " no=" + m.outcome_no_id;
     value += " ws=" + (m.ws_url.empty() ? std::string("[polymarket]") : RedactUrlPassword(m.ws_url));
     value += " max_messages=" + std::to_string(m.max_messages) + (m.subscribe ? "" : " subscribe=false");
+    if (m.plugins) {
+      value += " plugins=[";
+      for (size_t n = 0; n < m.plugins->size(); ++n) value += (n == 0 ? "" : ",") + (*m.plugins)[n];
+      value += "]";
+    }
     rows.push_back({"markets[" + std::to_string(i) + "]", value, SourceOf(loaded, std::string(kMarketsSection))});
   }
   size_t key_width = 0;

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -102,6 +103,7 @@ struct PluginsConfig {
 struct LogConfig {
   std::string level;   // trace|debug|info|warn|error|critical|off (spdlog names)
   std::string format;  // "json" or "text"
+  std::string stream;  // "stderr" or "stdout"
   std::vector<std::string> modules;  // per-module levels, "store=debug" (checked by obs::ConfigureLogging)
 };
 
@@ -119,6 +121,9 @@ struct MarketEntry {
   std::string ws_url;          // market channel; empty = [polymarket] ws_url
   int64_t max_messages = 0;    // websocket frames for this market, then it is done; 0 = until stopped
   bool subscribe = true;       // false: known, subscribed only when a plugin subscribes to it
+  // The plugins (names) that get this market's books; unset = every plugin the
+  // service loads. Set on any entry, the service loads them too.
+  std::optional<std::vector<std::string>> plugins;
   int line = 0;                // where it was defined, for messages
   friend bool operator==(const MarketEntry&, const MarketEntry&) = default;
 };

@@ -187,6 +187,11 @@ const ConfigKeySpec kSchema[] = {
     {.section = "log", .key = "format", .type = ConfigType::kString, .default_text = "text",
      .choices = "json|text", .help = "json: one object per line; text: for people.",
      .field = POLYHOST_CONFIG_FIELD(log.format)},
+    {.section = "log", .key = "stream", .type = ConfigType::kString, .default_text = "stderr",
+     .choices = "stderr|stdout",
+     .help = "Where logs go. stderr keeps stdout for the command's output (tables, --json); stdout "
+             "suits a service under a log collector (run-service).",
+     .field = POLYHOST_CONFIG_FIELD(log.stream)},
     {.section = "log", .key = "modules", .type = ConfigType::kStringList, .default_text = "",
      .help = "Per-module levels, e.g. [\"store=debug\", \"plugin=warn\"]; modules: cli, config, "
              "ingest, replay, store, run, plugin, exec, catalog, metrics, http.",

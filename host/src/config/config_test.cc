@@ -576,6 +576,38 @@ TEST_CASE("markets entry problems name file, line, entry and key") {
 }
 
 
+TEST_CASE("markets entry plugins: an optional list of plugin names, checked with file and line") {
+  TempDir dir;
+  ConfigLoadOptions options = Options(dir);
+  options.config_file = dir.Write("p.toml",
+                                  "[[markets]]\nmarket_id = \"0xa\"\noutcome_yes_id = \"1\"\n"
+                                  "plugins = [\"spread\", \"dutchbook\"]\n"
+                                  "[[markets]]\nmarket_id = \"0xb\"\noutcome_yes_id = \"2\"\n"
+                                  "[[markets]]\nmarket_id = \"0xc\"\noutcome_yes_id = \"3\"\nplugins = []\n");
+  const LoadedConfig loaded = LoadConfig(options);
+  const Config& c = loaded.config;
+  REQUIRE(c.markets.size() == 3);
+  REQUIRE(c.markets[0].plugins.has_value());
+  CHECK(*c.markets[0].plugins == std::vector<std::string>{"spread", "dutchbook"});
+  CHECK_FALSE(c.markets[1].plugins.has_value());  // no key: every plugin
+  REQUIRE(c.markets[2].plugins.has_value());
+  CHECK(c.markets[2].plugins->empty());           // no plugin
+  CHECK_THAT(RenderConfigShow(loaded, false), Contains("plugins=[spread,dutchbook]"));
+  CHECK_THAT(RenderConfigShow(loaded, true), Contains("\"plugins\": [\"spread\", \"dutchbook\"]"));
+
+  options.config_file = dir.Write("m.toml",
+                                  "[[markets]]\nmarket_id = \"0xa\"\noutcome_yes_id = \"1\"\nplugins = \"spread\"\n"
+                                  "[[markets]]\nmarket_id = \"0xb\"\noutcome_yes_id = \"2\"\n"
+                                  "plugins = [\"spread\", 3, \"\", \"spread\"]\nplugin = [\"x\"]\n");
+  const std::string error = LoadError(options);
+  CHECK_THAT(error, Contains("m.toml:4: markets[0]: 'plugins' must be an array of plugin names, not a string"));
+  CHECK_THAT(error, Contains("m.toml:8: markets[1]: 'plugins'[1] must be a plugin name (a non-empty string), not an integer"));
+  CHECK_THAT(error, Contains("m.toml:8: markets[1]: 'plugins'[2] must be a plugin name (a non-empty string), not \"\""));
+  CHECK_THAT(error, Contains("m.toml:8: markets[1]: 'plugins'[3]: plugin \"spread\" is listed twice"));
+  CHECK_THAT(error, Contains("m.toml:9: markets[1]: unknown key 'plugin' (did you mean 'plugins'?)"));
+}
+
+
 TEST_CASE("config/markets.example.toml is a valid run-service config") {
   TempDir dir;
   ConfigLoadOptions options = Options(dir);
@@ -585,6 +617,9 @@ TEST_CASE("config/markets.example.toml is a valid run-service config") {
   CHECK(c.markets[1].max_messages == 10000);
   CHECK_FALSE(c.markets[2].subscribe);
   CHECK(c.service.plugins == std::vector<std::string>{"spread"});
+  CHECK_FALSE(c.markets[0].plugins.has_value());
+  REQUIRE(c.markets[1].plugins.has_value());
+  CHECK(*c.markets[1].plugins == std::vector<std::string>{"dutchbook"});
 }
 
 }  // namespace

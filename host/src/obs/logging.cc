@@ -195,7 +195,9 @@ class PolyhostFormatter final : public spdlog::formatter {
 // Everything ConfigureLogging decided, for loggers created later.
 struct State {
   std::mutex mu;
-  std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> sink;
+  // stderr_color_sink_mt or stdout_color_sink_mt (both this type).
+  std::shared_ptr<spdlog::sinks::ansicolor_sink<spdlog::details::console_mutex>> sink;
+  bool sink_is_stdout = false;
   spdlog::level::level_enum level = spdlog::level::info;
   std::map<std::string, spdlog::level::level_enum, std::less<>> module_levels;
   std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
@@ -273,6 +275,9 @@ void ConfigureLogging(const LogSettings& settings) {
   if (settings.format != "text" && settings.format != "json") {
     throw std::invalid_argument("log format '" + settings.format + "' is not text|json");
   }
+  if (settings.stream != "stderr" && settings.stream != "stdout") {
+    throw std::invalid_argument("log stream '" + settings.stream + "' is not stderr|stdout");
+  }
   std::map<std::string, spdlog::level::level_enum, std::less<>> modules;
   for (const std::string& entry : settings.modules) {
     if (std::string why = CheckModuleLevel(entry); !why.empty()) throw std::invalid_argument("[log] modules: " + why);
@@ -288,6 +293,17 @@ void ConfigureLogging(const LogSettings& settings) {
   std::lock_guard<std::mutex> lock(s.mu);
   s.level = level;
   s.module_levels = std::move(modules);
+  if (const bool to_stdout = settings.stream == "stdout"; to_stdout != s.sink_is_stdout) {
+    // Every logger shares the one sink: swap it in each (configuration happens
+    // before the process starts its threads).
+    if (to_stdout) {
+      s.sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+    } else {
+      s.sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    }
+    s.sink_is_stdout = to_stdout;
+    for (auto& [name, logger] : s.loggers) logger->sinks().assign(1, s.sink);
+  }
   const bool json = settings.format == "json";
   s.sink->set_color_mode(json ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   s.sink->set_formatter(std::make_unique<PolyhostFormatter>(json, std::move(secrets)));

@@ -1,4 +1,4 @@
-// Process-wide logging setup: one stderr sink shared by a logger per module
+// Process-wide logging setup: one sink (stderr, or stdout when configured) shared by a logger per module
 // ("store", "replay", "run", ...), each with its own level, in one of two formats:
 //
 //   json: one object per line, {"ts":"2026-11-27T11:50:00.123Z","level":"warn",
@@ -29,6 +29,7 @@ namespace polyhost::obs {
 struct LogSettings {
   std::string level = "info";         // trace|debug|info|warn|error|critical|off
   std::string format = "text";        // text|json
+  std::string stream = "stderr";      // stderr|stdout
   std::vector<std::string> modules;   // "store=debug", "plugin=warn" (per-module levels)
   std::vector<std::string> secrets;   // values that must never appear; empty ones are ignored
 };

@@ -223,6 +223,10 @@ struct PluginHost::Slot {
                                   // missing tail NULL)
   std::vector<uint32_t> subscriptions;  // asset keys, sorted
   bool wildcard = false;                // subscribed to every asset ("*", "*")
+  // RestrictMarkets: the markets (sorted) this plugin may subscribe to; unset = any.
+  std::optional<std::vector<std::string>> allowed_markets;
+  bool market_wildcard = false;         // restricted wildcard: by name to every allowed asset
+  std::vector<uint32_t> wildcard_keys;  // sorted: the subscriptions market_wildcard made (not asked by name)
   size_t pending_plans = 0;
   uint64_t plans_submitted = 0;
   int64_t timer_interval_ms = 0;
@@ -230,6 +234,11 @@ struct PluginHost::Slot {
   std::string pending_failure;  // set by a host service during a call; acted on when it returns
 
   bool Subscribed(uint32_t key) const { return std::binary_search(subscriptions.begin(), subscriptions.end(), key); }
+  bool ByWildcard(uint32_t key) const { return std::binary_search(wildcard_keys.begin(), wildcard_keys.end(), key); }
+  bool AllowsMarket(std::string_view market) const {
+    return !allowed_markets ||
+           std::binary_search(allowed_markets->begin(), allowed_markets->end(), market, std::less<>{});
+  }
 };
 
 // ---- the host-services table: C callbacks into PluginHost -------------------------
@@ -359,6 +368,10 @@ struct PluginHost::Services {
         case kNotWildcard: break;
         case kBadWildcard: return PH_ERR_INVALID_ARGUMENT;
         case kAll:
+          if (s->allowed_markets) {
+            host.SubscribeMarketWildcard(*s);
+            return PH_OK;
+          }
           if (s->wildcard) return PH_OK;
           host.wildcard_subscribers_.push_back(s->index);
           s->wildcard = true;
@@ -366,15 +379,20 @@ struct PluginHost::Services {
           ++host.subscription_generation_;
           return PH_OK;
       }
+      if (!s->AllowsMarket(market)) {
+        host.Log(PluginLogLevel::kDebug, s->name,
+                 std::string("subscribe ") + market + "/" + asset_id +
+                     " ignored: the market is not one of this plugin's [[markets]]");
+        return PH_OK;
+      }
       const uint32_t key = host.InternAsset(market, asset_id);
-      auto pos = std::lower_bound(s->subscriptions.begin(), s->subscriptions.end(), key);
-      if (pos != s->subscriptions.end() && *pos == key) return PH_OK;
-      s->subscriptions.insert(pos, key);
-      host.hot_slots_[s->index].named = true;
-      host.assets_[key]->subscribers.push_back(s->index);
-      ++host.hot_assets_[key].live;
-      host.SyncAsset(key);
-      ++host.subscription_generation_;
+      if (s->Subscribed(key)) {
+        // Asked by name now: it stays when the wildcard goes.
+        auto w = std::lower_bound(s->wildcard_keys.begin(), s->wildcard_keys.end(), key);
+        if (w != s->wildcard_keys.end() && *w == key) s->wildcard_keys.erase(w);
+        return PH_OK;
+      }
+      host.AddSubscription(*s, key);
       return PH_OK;
     });
   }
@@ -390,12 +408,12 @@ struct PluginHost::Services {
         case kNotWildcard: break;
         case kBadWildcard: return PH_ERR_INVALID_ARGUMENT;
         case kAll:
-          if (!s->wildcard) return PH_ERR_NOT_SUBSCRIBED;
+          if (!s->wildcard && !s->market_wildcard) return PH_ERR_NOT_SUBSCRIBED;
           host.RemoveWildcard(*s);
           return PH_OK;
       }
       const std::optional<uint32_t> key = host.FindAsset(market, asset_id);
-      if (!key || !s->Subscribed(*key)) return PH_ERR_NOT_SUBSCRIBED;
+      if (!key || !s->Subscribed(*key) || s->ByWildcard(*key)) return PH_ERR_NOT_SUBSCRIBED;
       host.RemoveSubscription(*s, *key);
       return PH_OK;
     });
@@ -412,7 +430,8 @@ struct PluginHost::Services {
       PluginHost& host = *s->owner;
       std::optional<uint32_t> key = host.FindAsset(market, asset_id);
       // The wildcard subscription reads any asset, even one no event named yet.
-      if (!s->wildcard && (!key || !s->Subscribed(*key))) return PH_ERR_NOT_SUBSCRIBED;
+      const bool any = s->wildcard || (s->market_wildcard && s->AllowsMarket(market));
+      if (!any && (!key || !s->Subscribed(*key))) return PH_ERR_NOT_SUBSCRIBED;
       if (!host.book_provider_) return PH_ERR_NOT_FOUND;
       BookRef ref;
       if (!host.book_provider_(market, asset_id, &ref) || ref.book == nullptr) return PH_ERR_NOT_FOUND;
@@ -726,6 +745,9 @@ PluginLoadResult PluginHost::Instantiate(std::string name, std::string path, std
   s.abi = entry->abi_version;
   s.config = std::move(config);
   s.library = std::move(library);
+  if (auto allowed = market_allow_lists_.find(s.name); allowed != market_allow_lists_.end()) {
+    s.allowed_markets = allowed->second;
+  }
   s.state = PluginState::kInitialized;  // tentatively, while create and init run
 
   ph_host& t = s.table;
@@ -986,7 +1008,46 @@ uint32_t PluginHost::InternAsset(std::string_view market, std::string_view asset
   auto it = assets_by_id_.find(asset_id);
   if (it == assets_by_id_.end()) it = assets_by_id_.emplace(std::string(asset_id), std::vector<uint32_t>{}).first;
   it->second.push_back(key);
+  // Restricted plugins with the wildcard get the new asset of their markets by name.
+  for (uint32_t index : market_wildcard_slots_) {
+    Slot& s = *slots_[index];
+    if (!s.AllowsMarket(market)) continue;
+    AddSubscription(s, key);
+    s.wildcard_keys.push_back(key);  // the newest key: stays sorted
+  }
   return key;
+}
+
+void PluginHost::RestrictMarkets(std::string instance_name, std::vector<std::string> markets) {
+  std::sort(markets.begin(), markets.end());
+  markets.erase(std::unique(markets.begin(), markets.end()), markets.end());
+  for (const auto& slot : slots_) {
+    if (slot->name == instance_name) slot->allowed_markets = markets;  // from its next subscription on
+  }
+  market_allow_lists_[std::move(instance_name)] = std::move(markets);
+}
+
+void PluginHost::AddSubscription(Slot& s, uint32_t key) {
+  auto pos = std::lower_bound(s.subscriptions.begin(), s.subscriptions.end(), key);
+  if (pos != s.subscriptions.end() && *pos == key) return;
+  s.subscriptions.insert(pos, key);
+  hot_slots_[s.index].named = true;
+  assets_[key]->subscribers.push_back(s.index);
+  ++hot_assets_[key].live;
+  SyncAsset(key);
+  ++subscription_generation_;
+}
+
+void PluginHost::SubscribeMarketWildcard(Slot& s) {
+  if (s.market_wildcard) return;
+  s.market_wildcard = true;
+  market_wildcard_slots_.push_back(s.index);
+  for (uint32_t key = 0; key < assets_.size(); ++key) {
+    if (s.Subscribed(key) || !s.AllowsMarket(assets_[key]->key.market)) continue;
+    AddSubscription(s, key);
+    s.wildcard_keys.push_back(key);  // ascending keys: stays sorted
+  }
+  ++subscription_generation_;
 }
 
 std::optional<uint32_t> PluginHost::FindAsset(std::string_view market, std::string_view asset_id) const {
@@ -1011,6 +1072,10 @@ void PluginHost::RemoveSubscription(Slot& s, uint32_t key) {
   if (pos == s.subscriptions.end() || *pos != key) return;
   s.subscriptions.erase(pos);
   hot_slots_[s.index].named = !s.subscriptions.empty();
+  if (auto w = std::lower_bound(s.wildcard_keys.begin(), s.wildcard_keys.end(), key);
+      w != s.wildcard_keys.end() && *w == key) {
+    s.wildcard_keys.erase(w);
+  }
   AssetEntry& a = *assets_[key];
   auto sub = std::find(a.subscribers.begin(), a.subscribers.end(), s.index);
   if (sub != a.subscribers.end()) {
@@ -1029,6 +1094,14 @@ void PluginHost::RemoveSubscriptions(Slot& s) {
 }
 
 void PluginHost::RemoveWildcard(Slot& s) {
+  if (s.market_wildcard) {
+    s.market_wildcard = false;
+    std::erase(market_wildcard_slots_, s.index);
+    std::vector<uint32_t> keys;
+    keys.swap(s.wildcard_keys);
+    for (auto k = keys.rbegin(); k != keys.rend(); ++k) RemoveSubscription(s, *k);
+    ++subscription_generation_;
+  }
   if (!s.wildcard) return;
   s.wildcard = false;
   auto sub = std::find(wildcard_subscribers_.begin(), wildcard_subscribers_.end(), s.index);
@@ -1374,7 +1447,7 @@ std::vector<PluginInfo> PluginHost::ListPlugins() const {
     info.path = s.path;
     info.state = s.state;
     info.failure = s.failure;
-    info.subscriptions = s.subscriptions.size() + (s.wildcard ? 1 : 0);
+    info.subscriptions = s.subscriptions.size() - s.wildcard_keys.size() + (s.wildcard || s.market_wildcard ? 1 : 0);
     info.plans_submitted = s.plans_submitted;
     info.callbacks = hot_slots_[s.index].callbacks;
     out.push_back(std::move(info));

@@ -228,6 +228,14 @@ class PluginHost {
   // A host extension returned by ph_host.get_extension(id); `table` must outlive
   // this object. Register before loading plugins (get_extension is any-thread).
   void RegisterExtension(std::string id, const void* table);
+  // Restricts the plugin instance `instance_name` (loaded later) to the assets of
+  // `markets` (run-service's per-[[markets]] `plugins`). Enforced when it
+  // subscribes, never on dispatch: a subscription by name to an asset of another
+  // market is ignored (debug log, PH_OK), and its wildcard ("*", "*") becomes
+  // subscriptions by name to every asset of these markets the host knows or
+  // learns later (InternAsset). Without a call the plugin may subscribe to any
+  // asset. An empty list allows no market.
+  void RestrictMarkets(std::string instance_name, std::vector<std::string> markets);
 
   // ---- lifecycle ----
   // Loads, creates and initialises a plugin. `spec` is a path (it contains '/'
@@ -351,6 +359,8 @@ class PluginHost {
   void RemoveSubscription(Slot& slot, uint32_t asset);
   void RemoveSubscriptions(Slot& slot);
   void RemoveWildcard(Slot& slot);
+  void AddSubscription(Slot& slot, uint32_t asset);
+  void SubscribeMarketWildcard(Slot& slot);
   template <class Fn>
   void ForEachSubscriber(uint32_t asset, Fn&& fn);
   void Compact();
@@ -386,6 +396,11 @@ class PluginHost {
   std::vector<uint32_t> wildcard_subscribers_;
   uint32_t wildcard_live_ = 0;
   bool wildcard_dirty_ = false;
+  // RestrictMarkets: instance name -> allowed markets (sorted), applied at load.
+  std::map<std::string, std::vector<std::string>, std::less<>> market_allow_lists_;
+  // Restricted slots with the wildcard: InternAsset subscribes them to new assets
+  // of their markets (cold path only; the hot dispatch never looks at it).
+  std::vector<uint32_t> market_wildcard_slots_;
   int dispatch_depth_ = 0;
   uint64_t subscription_generation_ = 0;
   std::vector<Plan> plans_;

@@ -562,6 +562,88 @@ TEST_CASE("the wildcard subscription delivers every asset once and reads any boo
   CHECK_FALSE(host.WantsAllAssets());
 }
 
+TEST_CASE("a plugin restricted to markets subscribes only to their assets, by name and by wildcard") {
+  Fake named, wild, any;
+  Logs logs;
+  PluginHost host(Options(logs));
+  OrderBook b_book = Book({{200000, 1}}, {});
+  host.SetBookProvider([&](std::string_view, std::string_view, BookRef* out) {
+    out->book = &b_book;
+    return true;
+  });
+  host.RestrictMarkets("named", {"a"});
+  host.RestrictMarkets("wild", {"b", "a", "b"});
+  const uint32_t a_yes = host.InternAsset("a", "yes");
+  const uint32_t b_yes = host.InternAsset("b", "yes");
+  const uint32_t c_yes = host.InternAsset("c", "yes");
+  std::vector<std::string> seen_named, seen_wild, seen_any;
+  const auto recorder = [](std::vector<std::string>& seen) {
+    return [&seen](Fake&, const ph_book_view& v) {
+      seen.push_back(std::string(v.asset.market) + "/" + v.asset.asset_id);
+      return PH_OK;
+    };
+  };
+  named.on_book = recorder(seen_named);
+  wild.on_book = recorder(seen_wild);
+  any.on_book = recorder(seen_any);
+  named.init = [](Fake& p) {
+    CHECK(p.Subscribe("a", "yes") == PH_OK);
+    CHECK(p.Subscribe("c", "yes") == PH_OK);  // not its market: ignored, still PH_OK
+    CHECK(p.host->unsubscribe(p.host, "c", "yes") == PH_ERR_NOT_SUBSCRIBED);
+    return PH_OK;
+  };
+  wild.init = [](Fake& p) {
+    CHECK(p.Subscribe("*", "*") == PH_OK);
+    CHECK(p.Subscribe("*", "*") == PH_OK);
+    CHECK(p.Subscribe("a", "yes") == PH_OK);  // also by name: kept when the wildcard goes
+    return PH_OK;
+  };
+  any.init = [](Fake& p) {
+    CHECK(p.Subscribe("*", "*") == PH_OK);
+    return p.Subscribe("c", "yes");
+  };
+  REQUIRE(LoadFake(host, named, "named").ok);
+  REQUIRE(LoadFake(host, wild, "wild").ok);
+  REQUIRE(LoadFake(host, any, "any").ok);
+  host.ActivateAll();
+  CHECK(logs.Has("subscribe c/yes ignored"));
+  CHECK(host.ListPlugins()[0].subscriptions == 1);
+  CHECK(host.ListPlugins()[1].subscriptions == 2);  // "a/yes" by name and the wildcard
+  CHECK(host.ListPlugins()[2].subscriptions == 2);
+
+  // Assets learnt later: the restricted wildcard gets those of its markets.
+  const uint32_t b_no = host.InternAsset("b", "no");
+  const uint32_t c_no = host.InternAsset("c", "no");
+  CHECK(host.HasSubscribers(c_no));  // the unrestricted wildcard still wants everything
+  OrderBook book = Book({{450000, 1}}, {});
+  for (uint32_t key : {a_yes, b_yes, c_yes, b_no, c_no}) host.DispatchBook(key, book, {});
+  CHECK(seen_named == std::vector<std::string>{"a/yes"});
+  CHECK(seen_wild == std::vector<std::string>{"a/yes", "b/yes", "b/no"});
+  CHECK(seen_any == std::vector<std::string>{"a/yes", "b/yes", "c/yes", "b/no", "c/no"});
+
+  // get_book: the restricted wildcard reads its markets' books only.
+  wild.on_book = [](Fake& p, const ph_book_view&) {
+    ph_book_view v{};
+    v.struct_size = sizeof(v);
+    CHECK(p.host->get_book(p.host, "b", "later", &v) == PH_OK);
+    CHECK(p.host->get_book(p.host, "c", "yes", &v) == PH_ERR_NOT_SUBSCRIBED);
+    // Dropping the wildcard keeps the by-name subscription only.
+    CHECK(p.host->unsubscribe(p.host, "b", "yes") == PH_ERR_NOT_SUBSCRIBED);  // only by wildcard
+    CHECK(p.host->unsubscribe(p.host, "*", "*") == PH_OK);
+    CHECK(p.host->unsubscribe(p.host, "*", "*") == PH_ERR_NOT_SUBSCRIBED);
+    return PH_OK;
+  };
+  host.DispatchBook(b_yes, book, {});
+  CHECK(wild.calls.back() == "on_book");
+  CHECK(host.ListPlugins()[1].subscriptions == 1);
+  seen_wild.clear();
+  wild.on_book = recorder(seen_wild);
+  host.InternAsset("b", "newer");
+  for (uint32_t key : {a_yes, b_yes, b_no}) host.DispatchBook(key, book, {});
+  CHECK(seen_wild == std::vector<std::string>{"a/yes"});
+  CHECK(host.SubscribedAssets().size() == 2);  // a/yes and c/yes by name; the wildcard is not listed
+}
+
 TEST_CASE("plans are validated and copied out of plugin memory and drained in order") {
   Fake f;
   Logs logs;

@@ -135,6 +135,9 @@ class Session final : public RelayerListener, public RunControlTarget {
       if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
       if (name.starts_with("lib")) name = name.substr(3);
       if (name.ends_with(".so")) name.resize(name.size() - 3);
+      if (auto allowed = options_.plugin_markets.find(name); allowed != options_.plugin_markets.end()) {
+        host_->RestrictMarkets(name, allowed->second);
+      }
       PluginLoadResult r =
           host_->Load(spec, options_.config != nullptr ? PluginConfigFor(*options_.config, name) : PluginConfig{});
       if (!r.ok) throw std::runtime_error("cannot load plugin '" + spec + "': " + r.error);

@@ -35,6 +35,9 @@ struct RunOptions {
   std::string default_market;
   std::vector<std::string> plugins;  // names (looked up in plugin_dirs) or paths
   std::vector<std::string> plugin_dirs;
+  // Instance name -> the only markets it may subscribe to (PluginHost::RestrictMarkets;
+  // run-service's [[markets]] plugins). A plugin not listed: any market.
+  std::map<std::string, std::vector<std::string>> plugin_markets;
   const Config* config = nullptr;    // [plugin.<name>] sections, [ingestion] schedule
   Store* store = nullptr;            // null: nothing persisted
   std::string relayer = "fake";      // fake | paper | real

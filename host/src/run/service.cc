@@ -50,4 +50,59 @@ ServiceFeed PlanServiceFeed(const std::vector<MarketEntry>& markets, const std::
   return out;
 }
 
+std::string PluginInstanceName(const std::string& spec) {
+  std::string name = spec;
+  if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.starts_with("lib")) name = name.substr(3);
+  if (name.ends_with(".so")) name.resize(name.size() - 3);
+  return name;
+}
+
+ServicePlugins PlanServicePlugins(const std::vector<MarketEntry>& markets, const std::vector<std::string>& base,
+                                  const std::string& file, const std::function<bool(const std::string&)>& known) {
+  ServicePlugins out;
+  out.plugins = base;  // as given (a name twice fails at load, as without lists)
+  std::vector<std::string> names;  // instance names of out.plugins
+  for (const std::string& spec : base) {
+    if (std::find(names.begin(), names.end(), PluginInstanceName(spec)) == names.end()) {
+      names.push_back(PluginInstanceName(spec));
+    }
+  }
+  bool any_list = false;
+  for (size_t i = 0; i < markets.size(); ++i) {
+    const MarketEntry& m = markets[i];
+    if (!m.plugins) continue;
+    any_list = true;
+    for (const std::string& spec : *m.plugins) {
+      const std::string name = PluginInstanceName(spec);
+      if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+      if (known && !known(spec)) {
+        out.errors.push_back(file + ":" + std::to_string(m.line) + ": markets[" + std::to_string(i) +
+                             "]: 'plugins': unknown plugin '" + spec +
+                             "' (not in [service] plugins and not found in the plugin directories)");
+        continue;
+      }
+      out.plugins.push_back(spec);
+      names.push_back(name);
+    }
+  }
+  if (!any_list) return out;
+  for (const std::string& name : names) {
+    std::vector<std::string> allowed;
+    bool restricted = false;
+    for (const MarketEntry& m : markets) {
+      const bool listed = !m.plugins || std::any_of(m.plugins->begin(), m.plugins->end(), [&](const std::string& s) {
+        return PluginInstanceName(s) == name;
+      });
+      if (listed) {
+        allowed.push_back(m.market_id);
+      } else {
+        restricted = true;
+      }
+    }
+    if (restricted) out.markets[name] = std::move(allowed);
+  }
+  return out;
+}
+
 }  // namespace polyhost

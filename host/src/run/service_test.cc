@@ -50,5 +50,38 @@ TEST_CASE("PlanServiceFeed: one market without a budget keeps the service runnin
   CHECK_FALSE(dup.warnings.empty());
 }
 
+TEST_CASE("PlanServicePlugins: per-market plugin lists restrict the others and load the listed ones") {
+  const auto known = [](const std::string& name) { return name == "dutchbook" || name.ends_with(".so"); };
+  std::vector<MarketEntry> markets = {Entry("0xa", "1"), Entry("0xb", "2"), Entry("0xc", "3")};
+  // No lists: the base plugins, unrestricted.
+  ServicePlugins none = PlanServicePlugins(markets, {"spread"}, "s.toml", known);
+  CHECK(none.plugins == std::vector<std::string>{"spread"});
+  CHECK(none.markets.empty());
+  CHECK(none.errors.empty());
+
+  markets[1].plugins = std::vector<std::string>{"dutchbook"};
+  markets[2].plugins = std::vector<std::string>{"spread", "/p/libextra.so"};
+  markets[2].line = 9;
+  ServicePlugins p = PlanServicePlugins(markets, {"spread"}, "s.toml", known);
+  CHECK(p.errors.empty());
+  CHECK(p.plugins == std::vector<std::string>{"spread", "dutchbook", "/p/libextra.so"});
+  CHECK(p.markets.at("spread") == std::vector<std::string>{"0xa", "0xc"});
+  CHECK(p.markets.at("dutchbook") == std::vector<std::string>{"0xa", "0xb"});
+  CHECK(p.markets.at("extra") == std::vector<std::string>{"0xa", "0xc"});
+
+  // A plugin no entry leaves out stays unrestricted.
+  markets[1].plugins = std::vector<std::string>{"dutchbook", "spread"};
+  markets[2].plugins = std::vector<std::string>{"spread"};
+  p = PlanServicePlugins(markets, {"spread"}, "s.toml", known);
+  CHECK(p.markets.count("spread") == 0);
+  CHECK(p.markets.at("dutchbook") == std::vector<std::string>{"0xa", "0xb"});
+
+  markets[2].plugins = std::vector<std::string>{"nosuch"};
+  p = PlanServicePlugins(markets, {"spread"}, "s.toml", known);
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0].starts_with("s.toml:9: markets[2]: 'plugins': unknown plugin 'nosuch'"));
+  CHECK(PluginInstanceName("/a/b/libspread.so") == "spread");
+}
+
 }  // namespace
 }  // namespace polyhost
