@@ -95,7 +95,11 @@ def full_run_leaks_no_secret(ph):
     outputs = []
     p, host, port, seen = start_run_with_metrics(ph, [*base, "--log-format", "json", "--json"])
     try:
-        time.sleep(1.0)
+        # SIGTERM is handled once the feed is done (the --metrics-hold phase);
+        # wait for it: a slow build (make asan) takes more than a second.
+        end = time.time() + 120
+        while "polyhost_run_feed_finished 1" not in http_get(port, "/metrics") and time.time() < end:
+            time.sleep(0.2)
         outputs += [seen] + [http_get(port, path) for path in ("/metrics", "/healthz", "/readyz")]
         assert "# TYPE" in outputs[-3], outputs[-3][:500]
     finally:
