@@ -259,16 +259,9 @@ class Store {
   // outcome tokens (names updated, tokens never removed) in one transaction and
   // returns how many markets it wrote. ListMarkets returns the markets whose
   // question, slug, condition id, event id or a token id contains `search`
-  // (case-insensitive; every market when empty), ordered by question. A backend
-  // without them says so (StoreError) instead of pretending.
-  virtual int64_t UpsertMarkets(const std::vector<MarketRecord>& markets) {
-    (void)markets;
-    throw StoreError("the market catalog is not implemented for this database backend yet");
-  }
-  virtual std::vector<MarketRecord> ListMarkets(std::string_view search) {
-    (void)search;
-    throw StoreError("the market catalog is not implemented for this database backend yet");
-  }
+  // (case-insensitive; every market when empty), ordered by question.
+  virtual int64_t UpsertMarkets(const std::vector<MarketRecord>& markets) = 0;
+  virtual std::vector<MarketRecord> ListMarkets(std::string_view search) = 0;
 };
 
 }  // namespace polyhost
