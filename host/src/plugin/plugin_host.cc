@@ -41,37 +41,34 @@ constexpr size_t kCancelV1Size = offsetof(ph_cancel_request, reason) + sizeof(ph
 
 // The slot whose plugin this thread is currently executing, if any. [strategy-thread]
 // host services check it: they are only valid from inside a call into that plugin.
-thread_local const void* t_in_call = nullptr;
+// It is the watchdog's beacon (plugin_watchdog.h): one thread-local word says
+// both, so a call into a plugin stores one word on entry and one on exit.
+[[gnu::always_inline]] inline const void* InCallSlot() { return PluginCallSlot(); }
 
 // Why the watchdog disabled a plugin (plugin_watchdog.h).
 std::string OverBudgetReason(int64_t ms) {
   return "ran past its time budget (" + std::to_string(ms) + " ms or more; [plugins] call_budget_ms)";
 }
 
-// Sets t_in_call for the length of one call into a plugin (calls nest).
-// It also tells the plugin watchdog (plugin_watchdog.h) which plugin this thread
-// is in: a few relaxed stores, no clock. When the watchdog flagged the call as
-// past its time budget, the plugin is disabled as the call returns, through
-// Disable's in-call path (acted on by Invoke / CallOnBook like any failure).
+// Records the slot being called for the length of one call into a plugin (calls
+// nest): in the plugin watchdog's beacon (plugin_watchdog.h), a few relaxed
+// stores, no clock. When the watchdog flagged the call as past its time budget,
+// the plugin is disabled as the call returns: the failure is left pending
+// (Slot::pending_failure), acted on by Invoke like any failure.
 // (Templated on the slot type only because PluginHost::Slot is private.)
 class CallScope {
  public:
   template <class SlotT>
-  [[gnu::always_inline]] explicit CallScope(SlotT* slot) : slot_(slot), previous_(t_in_call) {
+  [[gnu::always_inline]] explicit CallScope(SlotT* slot) : slot_(slot), previous_(InCallSlot()) {
     disable_ = [](const void* s, int64_t ms) {
       const SlotT* owner_slot = static_cast<const SlotT*>(s);
-      owner_slot->owner->Disable(owner_slot->index, OverBudgetReason(ms));
+      owner_slot->owner->FailOnReturn(owner_slot->index, OverBudgetReason(ms));
     };
-    t_in_call = slot;
     NotePluginCallEnter(slot);
   }
-  explicit CallScope(std::nullptr_t) : slot_(nullptr), previous_(t_in_call) {
-    t_in_call = nullptr;
-    NotePluginCallEnter(nullptr);
-  }
+  explicit CallScope(std::nullptr_t) : slot_(nullptr), previous_(InCallSlot()) { NotePluginCallEnter(nullptr); }
   [[gnu::always_inline]] ~CallScope() {
     if (NotePluginCallExit(previous_)) [[unlikely]] Overrun(slot_, disable_);
-    t_in_call = previous_;
   }
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
@@ -258,7 +255,7 @@ struct PluginHost::Services {
   }
 
   static Slot* SlotOf(const ph_host* h) { return h != nullptr ? static_cast<Slot*>(h->host_data) : nullptr; }
-  static bool InCall(const Slot* s) { return s != nullptr && t_in_call == s; }
+  static bool InCall(const Slot* s) { return s != nullptr && InCallSlot() == s; }
 
   static void Log(const ph_host* h, ph_log_level level, const char* message) noexcept {
     Slot* s = SlotOf(h);
@@ -969,14 +966,16 @@ void PluginHost::DeactivateAll() {
 void PluginHost::Disable(size_t index, std::string reason) {
   if (index >= slots_.size()) return;
   Slot& s = *slots_[index];
-  if (t_in_call == &s) {  // from inside its own callback: act when it returns
-    if (s.pending_failure.empty()) {
-      s.pending_failure = std::move(reason);
-      hot_slots_[s.index].pending_failure = true;
-    }
-    return;
-  }
+  if (InCallSlot() == &s) return FailOnReturn(index, std::move(reason));  // from inside its own callback
   Fail(s, std::move(reason));
+}
+
+void PluginHost::FailOnReturn(size_t index, std::string reason) {
+  Slot& s = *slots_[index];
+  if (s.pending_failure.empty()) {  // the first reason wins
+    s.pending_failure = std::move(reason);
+    hot_slots_[s.index].pending_failure = true;
+  }
 }
 
 void PluginHost::Shutdown() {
@@ -1202,33 +1201,27 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
 
 // Invoke's work for on_book, reading only the plugin's SlotHot (hot_slots_
 // does not grow during a dispatch: plugins are loaded between events).
-// DispatchBook saves the thread's call scope once (`outer`) and restores it
-// when the dispatch ends; a call only sets it, and every path out of the fast
-// path (an exception, an error, a pending failure) restores it first.
+// DispatchBook reads the thread's call scope once (`outer`); each call records
+// its slot on entry and restores `outer` on exit, on every path out.
 [[gnu::always_inline]] inline void PluginHost::CallOnBook(uint32_t slot_index, const ph_book_view& view,
                                                            const void* outer) {
   SlotHot& h = hot_slots_[slot_index];
   const auto on_book = h.on_book;
   if (on_book == nullptr) return;  // inactive, failed, or no on_book
   ph_result rc;
+  // "In the call", and the watchdog's beacon: relaxed stores, no clock.
+  NotePluginCallEnter(h.slot);
   try {
-    t_in_call = h.slot;
-    NotePluginCallEnter(h.slot);  // the watchdog's beacon: relaxed stores, no clock
     rc = on_book(h.plugin, &view);
   } catch (...) {
     NotePluginCallExit(outer);
-    t_in_call = outer;
     FailThrown(*h.slot, "on_book");
     return;
   }
-  // Still "in the call" (t_in_call): an overrun disables through Disable's
-  // in-call path, which sets pending_failure, acted on just below.
+  // An overrun leaves the failure pending (FailOnReturn), acted on just below.
   if (NotePluginCallExit(outer)) [[unlikely]] DisableIfOverBudget(*h.slot);
   ++h.callbacks;
-  if (rc != PH_OK || h.pending_failure) [[unlikely]] {
-    t_in_call = outer;
-    FinishCall(*h.slot, "on_book", rc);
-  }
+  if (rc != PH_OK || h.pending_failure) [[unlikely]] FinishCall(*h.slot, "on_book", rc);
 }
 
 void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookMeta& meta) {
@@ -1239,7 +1232,7 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   const ph_book_view view = MakeView(hot_assets_[asset], book, meta);
   current_event_ns_ = meta.event_ns;
   ++dispatch_depth_;
-  const void* const outer = t_in_call;
+  const void* const outer = InCallSlot();
   const AssetHot& a = hot_assets_[asset];
   if (a.count == 1 && wildcard_live_ == 0) {
     // The common case (one named subscriber, no wildcard) without loops: few
@@ -1249,13 +1242,12 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   } else {
     CallBookSubscribers(asset, view, outer);
   }
-  t_in_call = outer;
   if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
   current_event_ns_ = 0;
 }
 
 [[gnu::noinline]] void PluginHost::DisableIfOverBudget(Slot& slot) {
-  if (const int64_t ms = TakePluginCallOverrun(&slot); ms > 0) Disable(slot.index, OverBudgetReason(ms));
+  if (const int64_t ms = TakePluginCallOverrun(&slot); ms > 0) FailOnReturn(slot.index, OverBudgetReason(ms));
 }
 
 // DispatchBook's general case: every named subscriber, then the wildcard ones.

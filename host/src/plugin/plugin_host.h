@@ -255,6 +255,10 @@ class PluginHost {
   bool Deactivate(size_t index);
   // Disables a plugin on the host's initiative (operator command, kill switch).
   void Disable(size_t index, std::string reason);
+  // Disables a plugin when its current call into it returns (the call's own
+  // failure path: a host service it misused, a watchdog overrun). The first
+  // reason wins. [strategy-thread]
+  void FailOnReturn(size_t index, std::string reason);
   // Deactivates and destroys every instance (libraries stay loaded until the
   // destructor). Idempotent.
   void Shutdown();

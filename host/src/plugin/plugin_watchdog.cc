@@ -117,13 +117,20 @@ void PluginWatchdog::Sample(int64_t now_ms) {
     std::lock_guard lock(RegistryMutex());
     std::map<const PluginCallBeacon*, Seen> next;
     for (PluginCallBeacon* b : Registry()) {
-      const uint64_t state = b->state.load(std::memory_order_relaxed);
+      uint64_t state = b->state.load(std::memory_order_relaxed);
       const void* current = reinterpret_cast<const void*>(state & PluginCallBeacon::kSlotMask);
       auto it = seen_.find(b);
       Seen s = it != seen_.end() ? it->second : Seen{};
-      if (current == nullptr || it == seen_.end() || s.state != state) {
-        // Idle, or another call since the last look: start timing from now.
-        s = Seen{state, now_ms, false, false};
+      if (current == nullptr) {
+        s = Seen{};  // idle
+      } else if (it == seen_.end() || s.state != state || (state & PluginCallBeacon::kProbe) == 0) {
+        // A call not timed yet (or the thread stored since our probe: another
+        // call): probe it and start timing from now. Another watchdog's probe
+        // counts as ours; a failed swap means the thread moved on meanwhile.
+        const uint64_t probed = state | PluginCallBeacon::kProbe;
+        const bool timed = (state & PluginCallBeacon::kProbe) != 0 ||
+                           b->state.compare_exchange_strong(state, probed, std::memory_order_relaxed);
+        s = timed ? Seen{probed, now_ms, false, false} : Seen{};
       } else {
         const int64_t elapsed = now_ms - s.since_ms;
         if (!s.flagged && options_.budget_ms > 0 && elapsed >= options_.budget_ms) {

@@ -17,7 +17,9 @@
 // Cost on the dispatch path: each call into a plugin does one relaxed load and
 // one relaxed store of its thread's PluginCallBeacon on entry and on exit, plus
 // one load of the overrun flag (NotePluginCallEnter/Exit, called by
-// plugin_host.cc's CallScope). No clock is read and nothing is locked; the watchdog
+// plugin_host.cc's CallScope and CallOnBook, always inlined). The beacon is also
+// the host's record of which plugin the thread is in (PluginCallSlot), so a call
+// writes one thread-local word, not two. No clock is read and nothing is locked; the watchdog
 // thread samples the beacons every sample_ms and measures time itself, so its
 // measurements are lower bounds, late by at most one sample interval.
 #pragma once
@@ -33,15 +35,18 @@
 
 namespace polyhost {
 
-// What one thread is calling now. Written only by its own thread, read by the
-// watchdog thread. One word, so entering a call is one store: bits 0..47 the
-// slot being called (user-space addresses fit in 47 bits on x86-64 and
-// aarch64), 0 when none; bits 48..63 a call counter (wrapping), so the watchdog
-// tells "the same call still running" from "another call of the same plugin".
+// What one thread is calling now. Written only by its own thread (plain
+// relaxed stores), read by the watchdog thread. One word, so entering or
+// leaving a call is one store: bits 0..47 the slot being called (user-space
+// addresses fit in 47 bits on x86-64 and aarch64), 0 when none; bit 63 the
+// watchdog's probe. To time a call, the watchdog sets the probe bit with a
+// compare-and-swap; the calling thread's next store (the call returning,
+// another call starting) clears it, so "the probe is still set" means "the
+// same call is still running" without a call counter to maintain on the hot path.
 static_assert(sizeof(void*) == 8, "PluginCallBeacon packs a pointer into 48 bits");
 struct PluginCallBeacon {
   static constexpr uint64_t kSlotMask = (uint64_t{1} << 48) - 1;
-  static constexpr uint64_t kCallOne = uint64_t{1} << 48;
+  static constexpr uint64_t kProbe = uint64_t{1} << 63;
   std::atomic<uint64_t> state{0};
   std::atomic<const void*> overrun{nullptr};  // set by the watchdog: this slot's call overran its budget
   std::atomic<int64_t> overrun_ms{0};         // how long it had run when flagged
@@ -56,24 +61,28 @@ void RegisterThisThread();
 
 // Around every call into a plugin (slot: the host's record of that plugin;
 // previous: the slot of the enclosing call on this thread, nullptr when none).
-// Both are relaxed: the watchdog only needs to see the value eventually, and a
-// sample that reads a stale value errs by one sampling interval.
-inline void NotePluginCallEnter(const void* slot) noexcept {
+// Both are relaxed stores: the watchdog only needs to see the value eventually,
+// and a sample that reads a stale value errs by one sampling interval.
+[[gnu::always_inline]] inline void NotePluginCallEnter(const void* slot) noexcept {
   PluginCallBeacon& b = watchdog_detail::t_beacon;
   if (!b.registered) [[unlikely]] watchdog_detail::RegisterThisThread();
-  const uint64_t calls = (b.state.load(std::memory_order_relaxed) + PluginCallBeacon::kCallOne) &
-                         ~PluginCallBeacon::kSlotMask;
-  b.state.store(calls | reinterpret_cast<uintptr_t>(slot), std::memory_order_relaxed);
+  b.state.store(reinterpret_cast<uintptr_t>(slot), std::memory_order_relaxed);
 }
 
 // Returns true when the watchdog flagged a call on this thread as over its
 // budget: then call TakePluginCallOverrun (kept out of line, so this stays small
 // enough to inline into the dispatch loop).
-inline bool NotePluginCallExit(const void* previous) noexcept {
+[[gnu::always_inline]] inline bool NotePluginCallExit(const void* previous) noexcept {
   PluginCallBeacon& b = watchdog_detail::t_beacon;
-  const uint64_t calls = b.state.load(std::memory_order_relaxed) & ~PluginCallBeacon::kSlotMask;
-  b.state.store(calls | reinterpret_cast<uintptr_t>(previous), std::memory_order_relaxed);
+  b.state.store(reinterpret_cast<uintptr_t>(previous), std::memory_order_relaxed);
   return b.overrun.load(std::memory_order_relaxed) != nullptr;
+}
+
+// The slot this thread is calling now (what the last NotePluginCallEnter or
+// NotePluginCallExit recorded), nullptr outside any call.
+[[gnu::always_inline]] inline const void* PluginCallSlot() noexcept {
+  return reinterpret_cast<const void*>(watchdog_detail::t_beacon.state.load(std::memory_order_relaxed) &
+                                       PluginCallBeacon::kSlotMask);
 }
 
 // When the flag is for `slot`: consumes it and returns how many ms the call had
@@ -109,7 +118,7 @@ class PluginWatchdog {
 
  private:
   struct Seen {
-    uint64_t state = 0;  // PluginCallBeacon::state when first seen
+    uint64_t state = 0;  // PluginCallBeacon::state with our probe set (0: not timing)
     int64_t since_ms = 0;
     bool flagged = false;
     bool ended = false;

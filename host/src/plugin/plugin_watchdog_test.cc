@@ -66,6 +66,42 @@ TEST_CASE("the watchdog flags a call past its budget and the flag reaches the ca
   CHECK(events.size() == 1);
 }
 
+TEST_CASE("the beacon says which plugin the thread is in, nested calls included") {
+  static const char kOuter[] = "outer";
+  static const char kInner[] = "inner";
+  CHECK(PluginCallSlot() == nullptr);
+  NotePluginCallEnter(kOuter);
+  CHECK(PluginCallSlot() == kOuter);
+  NotePluginCallEnter(kInner);
+  CHECK(PluginCallSlot() == kInner);
+  CHECK_FALSE(NotePluginCallExit(kOuter));
+  CHECK(PluginCallSlot() == kOuter);
+  CHECK_FALSE(NotePluginCallExit(nullptr));
+  CHECK(PluginCallSlot() == nullptr);
+}
+
+TEST_CASE("a plugin called back to back is never flagged: each call clears the watchdog's probe") {
+  // One plugin in a call nearly all the time (the same slot in every sample):
+  // only the probe tells one call from the next.
+  Events events;
+  PluginWatchdogOptions o;
+  o.budget_ms = 150;
+  o.sample_ms = 5;
+  o.describe = [](const void* slot) { return std::string(static_cast<const char*>(slot)); };
+  o.on_overrun = [&](const std::string& plugin, int64_t ms) { events.Add(plugin + " " + std::to_string(ms)); };
+  PluginWatchdog watchdog(o);
+  static const char kBusy[] = "busy";
+  const auto end = std::chrono::steady_clock::now() + 500ms;
+  while (std::chrono::steady_clock::now() < end) {
+    NotePluginCallEnter(kBusy);
+    std::this_thread::sleep_for(1ms);  // each call well under the budget
+    CHECK_FALSE(NotePluginCallExit(nullptr));
+    NotePluginCallEnter(kBusy);  // straight into the next call
+    CHECK_FALSE(NotePluginCallExit(nullptr));
+  }
+  CHECK(events.size() == 0);
+}
+
 TEST_CASE("the watchdog's hard limit fires while the call is still running") {
   std::atomic<int> hard{0};
   std::string who;
