@@ -211,8 +211,12 @@ class PgStore final : public Store {
   WriteQueue::Applied ApplyBatch(const WriteBatch& b);
   void InternAssets(const WriteBatch& b);
   int64_t OutcomeId(uint32_t key) const;
-  void CopyPending(int64_t source_id, WriteQueue::Applied* result);
-  void CopyRows(const char* table);
+  void CopyPending(int64_t source_id, const std::vector<int64_t>& days, WriteQueue::Applied* result);
+  // One COPY ... FROM STDIN (FORMAT binary) of `columns` into `table`; `rows`
+  // appends the rows (AppendPgCopyRow or the like) through `emit`, which sends
+  // the buffer to the server whenever it holds a chunk.
+  template <class Rows>
+  void CopyBinary(const std::string& table, const char* columns, Rows&& rows);
   void WriteIndex();
   void WriteStatus(const WriteBatch& b);
   void WriteSnapshots(const WriteBatch& b, int64_t max_id);
@@ -233,7 +237,6 @@ class PgStore final : public Store {
   std::vector<Inserted> inserted_;
   std::unordered_map<uint32_t, int64_t> skipped_seq_;  // key -> max seq skipped
   std::string copy_buf_;
-  int64_t copy_source_id_ = 0;  // of the batch being copied (0: NULL)
 
   std::mutex read_mu_;
   std::unique_ptr<PgConn> reader_;
@@ -320,10 +323,10 @@ void PgStore::InternAssets(const WriteBatch& b) {
   }
 }
 
-// Streams pending_ into `table` with COPY (FORMAT binary).
-void PgStore::CopyRows(const char* table) {
+template <class Rows>
+void PgStore::CopyBinary(const std::string& table, const char* columns, Rows&& rows) {
   PGconn* conn = writer_->raw();
-  const std::string sql = std::string("COPY ") + table + " " + kPgEventCopyColumns + " FROM STDIN (FORMAT binary)";
+  const std::string sql = "COPY " + table + " " + columns + " FROM STDIN (FORMAT binary)";
   PgResult start(PQexec(conn, sql.c_str()));
   if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) writer_->Fail("cannot start COPY", start.get());
   copy_buf_.clear();
@@ -335,10 +338,9 @@ void PgStore::CopyRows(const char* table) {
     }
     copy_buf_.clear();
   };
-  for (const Pending& p : pending_) {
-    AppendPgCopyRow(PgEventCopyRow{p.id, copy_source_id_, p.outcome_id, p.event}, &copy_buf_);
+  rows(&copy_buf_, [&] {
     if (copy_buf_.size() >= kCopyChunkBytes) send();
-  }
+  });
   AppendPgCopyTrailer(&copy_buf_);
   send();
   if (copy_buf_.capacity() > 4 * kCopyChunkBytes) std::string().swap(copy_buf_);
@@ -349,53 +351,55 @@ void PgStore::CopyRows(const char* table) {
   const bool ok = end && PQresultStatus(end.get()) == PGRES_COMMAND_OK;
   // Drain (COPY returns exactly one result, then NULL).
   while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
-  if (!ok) writer_->Fail(std::string("cannot COPY into ") + table, end.get());
+  if (!ok) writer_->Fail("cannot COPY into " + table, end.get());
 }
 
-// Inserts pending_ (ids already assigned in feed order) with one COPY. Rows
+// Inserts pending_ (ids already assigned in feed order) with one COPY per day
+// partition (`days`, sorted: usually one): straight into the partition, so the
+// server does not route every row (docs/postgresql.md, "Ingest speed"). Rows
 // are never duplicates: ApplyBatch already dropped every (line, item) at or
 // below the source's watermark, under the writer lock (schema v3 has no unique
-// key to pay for per row; docs/postgresql.md, "Ingest speed").
-void PgStore::CopyPending(int64_t source_id, WriteQueue::Applied* result) {
+// key to pay for per row).
+void PgStore::CopyPending(int64_t source_id, const std::vector<int64_t>& days, WriteQueue::Applied* result) {
   if (pending_.empty()) return;
   for (Pending& p : pending_) p.inserted = true;
-  copy_source_id_ = source_id;
-  CopyRows("orderbook_events");
+  for (const int64_t day : days) {
+    CopyBinary(PgEventPartitionName(day), kPgEventCopyColumns, [&](std::string* out, auto&& emit) {
+      for (const Pending& p : pending_) {
+        if (days.size() > 1 && PgEventDay(p.event->ts_ms) != day) continue;
+        AppendPgCopyRow(PgEventCopyRow{p.id, source_id, p.outcome_id, p.event}, out);
+        emit();
+      }
+    });
+  }
   result->written += static_cast<int64_t>(pending_.size());
 }
 
-// One orderbook_event_index row per outcome with events inserted by this batch.
+// One orderbook_event_index row per outcome with events inserted by this batch,
+// by binary COPY (the id arrays are a third of the ids the batch writes: as
+// text they cost the server a parse of every id).
 void PgStore::WriteIndex() {
   struct Entry {
-    std::string ids = "{";
-    int64_t first_id = 0, last_id = 0, min_ts = 0, max_ts = 0;
+    std::vector<int64_t> ids;
+    int64_t min_ts = 0, max_ts = 0;
   };
   std::unordered_map<int64_t, Entry> by_outcome;
   for (const Pending& p : pending_) {
     if (!p.inserted) continue;
     Entry& e = by_outcome[p.outcome_id];
-    if (e.ids.size() == 1) {
-      e.first_id = p.id;
-      e.min_ts = e.max_ts = p.event->ts_ms;
-    } else {
-      e.ids.push_back(',');
-    }
-    e.ids += std::to_string(p.id);
-    e.last_id = p.id;
+    if (e.ids.empty()) e.min_ts = e.max_ts = p.event->ts_ms;
+    e.ids.push_back(p.id);
     e.min_ts = std::min(e.min_ts, p.event->ts_ms);
     e.max_ts = std::max(e.max_ts, p.event->ts_ms);
   }
   if (by_outcome.empty()) return;
-  // One statement (integers only, written as literals).
-  std::string sql = "INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, min_ts_ms, max_ts_ms, ids) VALUES ";
-  bool first = true;
-  for (const auto& [outcome_id, e] : by_outcome) {
-    sql += first ? "(" : ",(";
-    first = false;
-    sql += std::to_string(outcome_id) + "," + std::to_string(e.first_id) + "," + std::to_string(e.last_id) + "," +
-           std::to_string(e.min_ts) + "," + std::to_string(e.max_ts) + ",'" + e.ids + "}')";
-  }
-  writer_->Exec(sql, "cannot insert into orderbook_event_index");
+  CopyBinary("orderbook_event_index", "(outcome_id, first_id, last_id, min_ts_ms, max_ts_ms, ids)",
+             [&](std::string* out, auto&& emit) {
+               for (const auto& [outcome_id, e] : by_outcome) {
+                 AppendPgIndexCopyRow(outcome_id, e.min_ts, e.max_ts, e.ids, out);
+                 emit();
+               }
+             });
 }
 
 void PgStore::WriteStatus(const WriteBatch& b) {
@@ -552,7 +556,7 @@ WriteQueue::Applied PgStore::ApplyBatch(const WriteBatch& b) {
       std::sort(days.begin(), days.end());
       days.erase(std::unique(days.begin(), days.end()), days.end());
       for (int64_t d : days) db.Exec(PgCreateEventPartitionSql(d), "cannot create an orderbook_events partition");
-      CopyPending(b.source_id, &result);
+      CopyPending(b.source_id, days, &result);
       WriteIndex();
     } else {
       max_id = LastEventId(db);
@@ -908,6 +912,26 @@ void AppendPgCopyRow(const PgEventCopyRow& row, std::string* out) {
       out->append(e.levels_json);
       break;
   }
+}
+
+void AppendPgIndexCopyRow(int64_t outcome_id, int64_t min_ts_ms, int64_t max_ts_ms, const std::vector<int64_t>& ids,
+                          std::string* out) {
+  Put16(out, 6);
+  FieldInt8(out, outcome_id);
+  FieldInt8(out, ids.front());
+  FieldInt8(out, ids.back());
+  FieldInt8(out, min_ts_ms);
+  FieldInt8(out, max_ts_ms);
+  // bigint[]'s binary form: dimensions, has-nulls, element type (int8 = oid 20),
+  // then per dimension its length and lower bound, then the elements.
+  constexpr int32_t kInt8Oid = 20;
+  Put32(out, static_cast<int32_t>(20 + ids.size() * 12));
+  Put32(out, 1);
+  Put32(out, 0);
+  Put32(out, kInt8Oid);
+  Put32(out, static_cast<int32_t>(ids.size()));
+  Put32(out, 1);
+  for (const int64_t id : ids) FieldInt8(out, id);
 }
 
 void AppendPgCopyTrailer(std::string* out) { Put16(out, -1); }

@@ -8,7 +8,10 @@
 // batches not yet committed and a rerun resumes exactly.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -27,6 +30,9 @@ struct PgEventCopyRow {
 };
 void AppendPgCopyHeader(std::string* out);
 void AppendPgCopyRow(const PgEventCopyRow& row, std::string* out);
+// One orderbook_event_index row (ids: not empty, in id order).
+void AppendPgIndexCopyRow(int64_t outcome_id, int64_t min_ts_ms, int64_t max_ts_ms, const std::vector<int64_t>& ids,
+                          std::string* out);
 void AppendPgCopyTrailer(std::string* out);
 // The column list the rows above are in.
 inline constexpr const char* kPgEventCopyColumns =
