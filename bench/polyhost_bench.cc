@@ -5,7 +5,7 @@
 //   polyhost_bench replay-sqlite FEED [--repeat N] [--db PATH] [--snapshot-interval-ms MS]
 //                                [--prune-keep-ms MS]
 //   polyhost_bench sqlite-raw    FEED [--repeat N] [--db PATH] [--limit LINES]
-//                                [--variant no-fk|no-unique|outcome-index|bare]
+//                                [--variant no-fk|unique|outcome-index|bare]
 //   polyhost_bench latency       FEED [--limit LINES]
 //   polyhost_bench memory        FEED
 //   polyhost_bench books         FEED [--repeat N] [--limit LINES]
@@ -375,13 +375,10 @@ int RunSqliteRaw(const Args& args) {
     Exec(db, "PRAGMA temp_store = MEMORY");
     // The production schema, from the store's own migrations (so this floor
     // always has the same tables, constraints and indexes as `Store`).
-    for (const Migration& m : SqliteMigrations()) {
-      std::string sql(m.sql);
-      if (args.variant == "no-unique" || args.variant == "bare") {
-        const std::string unique = ",\n  UNIQUE (source_id, line, item)";
-        if (const size_t at = sql.find(unique); at != std::string::npos) sql.erase(at, unique.size());
-      }
-      Exec(db, sql.c_str());
+    for (const Migration& m : SqliteMigrations()) Exec(db, std::string(m.sql).c_str());
+    if (args.variant == "unique") {
+      // Schema version 3's per-row unique key (dropped in version 4), for the A/B.
+      Exec(db, "CREATE UNIQUE INDEX orderbook_events_unique ON orderbook_events (source_id, line, item)");
     }
     if (args.variant == "outcome-index") {
       // What a per-outcome index on the hot table would cost.
@@ -563,7 +560,7 @@ int Usage() {
                "usage: polyhost_bench COMMAND FEED [--repeat N] [--limit LINES] [--db PATH]\n"
                "       [--snapshot-interval-ms MS] [--prune-keep-ms MS]  (replay-sqlite; defaults 60000 and\n"
                "       86400000 as config/default.toml; 0 disables)\n"
-               "       [--variant no-fk|no-unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
+               "       [--variant no-fk|unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
                "       [--plugin PATH] [--catalog CATALOG.json]  (plan-latency: the plugin to feed)\n"
                "       [--db postgresql://...] [--variant copy|copy-v2|rows]  (pg-ingest: COPY vs row inserts)\n"
                "commands: parse engine replay-sqlite sqlite-raw latency memory books dispatch plan-latency\n"
@@ -595,7 +592,7 @@ int main(int argc, char** argv) {
         args.snapshot_interval_ms = std::stoll(value());
       } else if (a == "--variant") {
         args.variant = value();
-        if (args.variant != "no-fk" && args.variant != "no-unique" && args.variant != "outcome-index" &&
+        if (args.variant != "no-fk" && args.variant != "unique" && args.variant != "outcome-index" &&
             args.variant != "bare" && args.variant != "copy" && args.variant != "copy-v2" && args.variant != "rows") {
           return Usage();
         }

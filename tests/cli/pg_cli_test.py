@@ -119,12 +119,12 @@ def migrate_prints_applies_and_is_idempotent():
     assert "STRICT" in lite_sql and "PARTITION" not in lite_sql
     assert not os.path.exists("never-created.db")
     st = json.loads(run("migrate", "--db-url", pg, "--json", check=0).stdout)
-    assert st["version"] == 0 and [p["version"] for p in st["pending"]] == [1, 2, 3], st
+    assert st["version"] == 0 and [p["version"] for p in st["pending"]] == [1, 2, 3, 4], st
     first = run("migrate", "--db-url", pg, "--apply", check=0).stdout
-    assert "applied version 1:" in first and "applied version 3:" in first, first
+    assert "applied version 1:" in first and "applied version 4:" in first, first
     again = json.loads(run("migrate", "--db-url", pg, "--apply", "--json", check=0).stdout)
-    assert again["applied"] == [] and again["version"] == 3 and again["pending"] == [], again
-    assert psql(pg, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version") == "1,2,3"
+    assert again["applied"] == [] and again["version"] == 4 and again["pending"] == [], again
+    assert psql(pg, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version") == "1,2,3,4"
     # Version 3: no per-row unique key on orderbook_events; its id index is BRIN.
     assert psql(pg, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'orderbook_events'::regclass"
                     " AND contype = 'u'") == "0"
@@ -133,7 +133,10 @@ def migrate_prints_applies_and_is_idempotent():
     # The same history on SQLite.
     d = tmpdir()
     lite = json.loads(run("migrate", "--db-url", f"sqlite:///{d}/m.db", "--apply", "--json", check=0).stdout)
-    assert [a["version"] for a in lite["applied"]] == [1, 2, 3], lite
+    assert [a["version"] for a in lite["applied"]] == [1, 2, 3, 4], lite
+    # Version 4: no per-row unique key on SQLite either (only the rowid primary key).
+    assert sqlite3.connect(f"{d}/m.db").execute(
+        "SELECT count(*) FROM pragma_index_list('orderbook_events')").fetchone()[0] == 0
     assert [a["description"] for a in lite["applied"]] == [a["description"] for a in st["pending"]]
     run("migrate", "--db-url", pg, "--apply", "--print-sql", check=2)
 
@@ -199,28 +202,15 @@ def db_copy_goes_every_direction_verified():
 
 
 SPREAD_FEED = os.path.join(ROOT, "plugins", "spread", "testdata", "fills.jsonl")
-SPREAD_CONFIG = """
-[log]
-level = "warn"
-[plugin.spread]
-assets = ["mk/yes"]
-max_position = 30
-max_market_exposure_usdc = 12
-max_total_exposure_usdc = 12
-size_skew = false
-fill_delay_ms = 0
-min_requote_ms = 0
-[plugin.spread.complement]
-"mk/yes" = "no"
-"""
+SPREAD_CONFIG = os.path.join(ROOT, "plugins", "spread", "testdata", "fills.toml")  # the settings for SPREAD_FEED
 
 
 def paper_run_on_both(name):
     """The same paper-trading run into a SQLite file and a fresh PostgreSQL database."""
     d = tmpdir()
     cfg = os.path.join(d, "spread.toml")
-    with open(cfg, "w") as f:
-        f.write(SPREAD_CONFIG)
+    with open(cfg, "w") as f, open(SPREAD_CONFIG) as spread:
+        f.write('[log]\nlevel = "warn"\n' + spread.read())
     lite, pg = f"sqlite:///{d}/run.db", fresh_db(name)
     for url in (lite, pg):
         run("run", "--plugins", "spread", "--feed", SPREAD_FEED, "--config", cfg, "--relayer", "paper",
@@ -280,7 +270,7 @@ def metrics_read_postgresql_like_sqlite():
                        and not (k.startswith(("polyhost_event_to_plan_seconds", "polyhost_plan_to_ack_seconds"))
                                 and not k.endswith("_count"))}
     assert strip(ea) == strip(eb), set(strip(ea).items()) ^ set(strip(eb).items())
-    assert eb["polyhost_db_size_bytes"] > 0 and eb["polyhost_db_schema_version"] == 3
+    assert eb["polyhost_db_size_bytes"] > 0 and eb["polyhost_db_schema_version"] == 4
     promtool = shutil.which("promtool") or "/usr/bin/promtool"
     r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -28,6 +28,7 @@ inline constexpr std::string_view kMigrationDescriptions[] = {
     "market data: markets, outcomes, sources, orderbook events/index/snapshots, market_status",
     "execution: orders, fills, exec_audit",
     "faster event ingest: duplicates caught by the source watermark, not a per-row unique key",
+    "faster SQLite event ingest: the same, on SQLite (its events table is rebuilt once)",
 };
 
 // The CREATE TABLE IF NOT EXISTS of schema_version on SQLite (run before the migrations).

@@ -53,7 +53,8 @@ void PgConn::Fail(std::string_view what, const PGresult* result) const {
 void PgConn::Exec(std::string_view sql, std::string_view what) {
   PgResult r(PQexec(conn_, std::string(sql).c_str()));
   const ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Fail(what, r.get());
+  // PGRES_EMPTY_QUERY: only comments (a migration with nothing to do on this backend).
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) Fail(what, r.get());
 }
 
 PgResult PgConn::Query(std::string_view sql, std::initializer_list<PgParam> params, std::string_view what) {

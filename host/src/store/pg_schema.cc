@@ -172,6 +172,8 @@ constexpr Migration kPostgresMigrations[] = {
     {1, kMigrationDescriptions[0], kV1},
     {2, kMigrationDescriptions[1], kV2},
     {3, kMigrationDescriptions[2], kV3},
+    // SQLite only (migrations.cc): PostgreSQL dropped its unique key in version 3.
+    {4, kMigrationDescriptions[3], "-- nothing to change on PostgreSQL"},
 };
 
 constexpr int64_t kDayMs = 86'400'000;

@@ -419,7 +419,7 @@ class SqliteStore final : public Store {
     int64_t seq;
     int64_t id;
   };
-  static constexpr int kEventColumns = 12;
+  static constexpr int kEventColumns = 13;
   // Multi-row VALUES: one statement step per 16 rows is ~1.5x faster than one per row.
   static constexpr size_t kRowsPerInsert = 16;
 
@@ -427,10 +427,10 @@ class SqliteStore final : public Store {
   void PrepareWriter();
   // All under write_mu_:
   BatchResult ApplyBatch(const WriteBatch& b);
-  void CollectPending(const WriteBatch& b, int64_t committed, BatchResult* result);
+  // Returns the source's new committed line (the highest line kept, or `committed`).
+  int64_t CollectPending(const WriteBatch& b, int64_t committed, BatchResult* result);
   void InsertPending(int64_t source_id, BatchResult* result);
   void BindEvent(Stmt& st, int base, const Pending& p, int64_t source_id);
-  void ResolveIds(size_t begin, size_t rows, int64_t* next_id);
   void WriteIndex(bool track);
   void WriteSnapshots(const WriteBatch& b);
   void WriteExecution(const WriteBatch& b);
@@ -463,12 +463,11 @@ class SqliteStore final : public Store {
   sqlite3* wdb_ = nullptr;
   Stmt begin_, commit_;
   Stmt insert_outcome_, select_outcome_;
-  Stmt insert_event_, insert_events_, resolve_ids_, insert_index_;
+  Stmt insert_event_, insert_events_, insert_index_;
   Stmt upsert_status_, insert_snapshot_, max_event_id_;
   Stmt select_source_, update_source_;
   Stmt insert_audit_, upsert_order_, select_order_, insert_fill_;
   std::vector<int64_t> key_to_outcome_;             // asset key -> outcomes.id (0 = unknown)
-  std::unordered_map<int64_t, int64_t> committed_;  // source id -> committed_line
   // Per-batch scratch, kept to reuse its memory.
   std::vector<Pending> pending_;
   std::vector<std::vector<int64_t>> key_ids_;  // asset key -> ids inserted by this batch
@@ -492,7 +491,7 @@ SqliteStore::~SqliteStore() {
   queue_.reset();  // writes what is queued, then joins the writer thread
   // Statements before their connections (sqlite3_close refuses open statements).
   for (Stmt* s : {&begin_, &commit_, &insert_outcome_, &select_outcome_, &insert_event_, &insert_events_,
-                  &resolve_ids_, &insert_index_, &upsert_status_, &insert_snapshot_, &max_event_id_,
+                  &insert_index_, &upsert_status_, &insert_snapshot_, &max_event_id_,
                   &select_source_, &update_source_, &insert_audit_, &upsert_order_, &select_order_,
                   &insert_fill_}) {
     s->Finalize();
@@ -573,14 +572,13 @@ void SqliteStore::PrepareWriter() {
   select_outcome_ = Stmt(db, "SELECT id FROM outcomes WHERE market = ?1 AND asset_id = ?2", true);
   auto insert_events_sql = [](size_t rows) {
     std::string sql =
-        "INSERT INTO orderbook_events (source_id, line, item, outcome_id, ts_ms, recv_ts_ms,"
+        "INSERT INTO orderbook_events (id, source_id, line, item, outcome_id, ts_ms, recv_ts_ms,"
         " seq, kind, side, price, size, levels_json) VALUES ";
-    for (size_t r = 0; r < rows; ++r) sql += r == 0 ? "(?,?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?,?)";
-    return sql + " ON CONFLICT (source_id, line, item) DO NOTHING";
+    for (size_t r = 0; r < rows; ++r) sql += r == 0 ? "(?,?,?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    return sql;
   };
   insert_event_ = Stmt(db, insert_events_sql(1), true);
   insert_events_ = Stmt(db, insert_events_sql(kRowsPerInsert), true);
-  resolve_ids_ = Stmt(db, "SELECT line, item, id FROM orderbook_events WHERE id >= ?1 ORDER BY id", true);
   insert_index_ = Stmt(db,
                        "INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, ids) VALUES (?1, ?2, ?3, ?4)",
                        true);
@@ -648,11 +646,7 @@ int64_t SqliteStore::RegisterSource(std::string_view path, int64_t* committed_li
   } catch (const soci::soci_error& e) {
     throw StoreError("cannot register source " + key + ": " + e.get_error_message());
   }
-  // The row is the truth; the cache may only be ahead of it by batches this
-  // process committed since (never behind).
-  int64_t& cached = committed_[id];
-  cached = std::max<int64_t>(cached, line);
-  if (committed_line != nullptr) *committed_line = cached;
+  if (committed_line != nullptr) *committed_line = line;
   return id;
 }
 
@@ -667,9 +661,9 @@ void SqliteStore::Flush() {
 
 StoreStats SqliteStore::stats() const { return queue_ ? queue_->stats() : StoreStats(); }
 
+// Read inside the batch's write transaction, never cached: another process may
+// have written the same source since (its batches serialise with ours).
 int64_t SqliteStore::CommittedLine(int64_t source_id) {
-  auto it = committed_.find(source_id);
-  if (it != committed_.end()) return it->second;
   select_source_.Reset();
   select_source_.Int(1, source_id);
   if (!select_source_.Step("cannot read sources")) {
@@ -678,7 +672,6 @@ int64_t SqliteStore::CommittedLine(int64_t source_id) {
   }
   const int64_t line = select_source_.ColInt(0);
   select_source_.Reset();
-  committed_[source_id] = line;
   return line;
 }
 
@@ -707,88 +700,86 @@ void SqliteStore::NoteSkipped(const EventRow& e) {
   s = std::max(s, e.seq);
 }
 
-// The events to insert, in feed order, without lines at or below `committed`.
-void SqliteStore::CollectPending(const WriteBatch& b, int64_t committed, BatchResult* result) {
+// The events to insert, in feed order. A source's rows come in (line, item)
+// order, each line whole in one batch (store.h), so a row at or below the last
+// (line, item) accepted is already stored: below the committed line (a resumed
+// run), or repeated by a caller that did not advance last_line. The committed
+// line moves past every line written, so such repeats are caught in later
+// batches too. This is what keeps events unique (schema version 4 dropped the
+// per-row unique key; docs/schema.md).
+int64_t SqliteStore::CollectPending(const WriteBatch& b, int64_t committed, BatchResult* result) {
   const bool has_source = b.source_id != 0;
   pending_.clear();
   pending_.reserve(b.events.size());
+  int64_t high_line = committed;
+  uint32_t high_item = UINT32_MAX;
   for (const EventRow& e : b.events) {
     const int64_t outcome_id = OutcomeId(e.asset_key);
     if (e.kind != EventKind::kBook && e.kind != EventKind::kLevel && e.kind != EventKind::kTick) {
       throw StoreError("event with unknown kind " + std::to_string(static_cast<int>(e.kind)) + " at line " +
                        std::to_string(e.line));
     }
-    if (has_source && e.line <= committed) {
-      ++result->skipped;
-      NoteSkipped(e);
-      continue;
+    if (has_source) {
+      if (e.line < high_line || (e.line == high_line && e.item <= high_item)) {
+        ++result->skipped;
+        NoteSkipped(e);
+        continue;
+      }
+      high_line = e.line;
+      high_item = e.item;
     }
     pending_.push_back(Pending{&e, outcome_id, 0});
   }
+  return high_line;
 }
 
 void SqliteStore::BindEvent(Stmt& st, int base, const Pending& p, int64_t source_id) {
   const EventRow& e = *p.event;
+  st.Int(base + 1, p.id);
   if (source_id != 0) {
-    st.Int(base + 1, source_id);
+    st.Int(base + 2, source_id);
   } else {
-    st.Null(base + 1);
+    st.Null(base + 2);
   }
-  st.Int(base + 2, e.line);
-  st.Int(base + 3, e.item);
-  st.Int(base + 4, p.outcome_id);
-  st.Int(base + 5, e.ts_ms);
-  st.Int(base + 6, e.recv_ts_ms);
-  st.Int(base + 7, e.seq);
-  st.Int(base + 8, static_cast<int64_t>(e.kind));
+  st.Int(base + 3, e.line);
+  st.Int(base + 4, e.item);
+  st.Int(base + 5, p.outcome_id);
+  st.Int(base + 6, e.ts_ms);
+  st.Int(base + 7, e.recv_ts_ms);
+  st.Int(base + 8, e.seq);
+  st.Int(base + 9, static_cast<int64_t>(e.kind));
   switch (e.kind) {
     case EventKind::kLevel:
-      st.Int(base + 9, static_cast<int64_t>(e.side));
-      st.Int(base + 10, e.price);
-      st.Int(base + 11, e.size);
-      st.Null(base + 12);
+      st.Int(base + 10, static_cast<int64_t>(e.side));
+      st.Int(base + 11, e.price);
+      st.Int(base + 12, e.size);
+      st.Null(base + 13);
       break;
     case EventKind::kTick:
-      st.Null(base + 9);
-      st.Int(base + 10, e.price);
-      st.Null(base + 11);
+      st.Null(base + 10);
+      st.Int(base + 11, e.price);
       st.Null(base + 12);
+      st.Null(base + 13);
       break;
     case EventKind::kBook:
-      st.Null(base + 9);
       st.Null(base + 10);
       st.Null(base + 11);
-      st.Text(base + 12, e.levels_json);
+      st.Null(base + 12);
+      st.Text(base + 13, e.levels_json);
       break;
   }
-}
-
-// After a chunk the unique key partly skipped: finds which of its rows were
-// inserted (the rows with id >= *next_id, in insertion order) and their ids.
-void SqliteStore::ResolveIds(size_t begin, size_t rows, int64_t* next_id) {
-  resolve_ids_.Reset();
-  resolve_ids_.Int(1, *next_id);
-  size_t r = begin;
-  while (resolve_ids_.Step("cannot read orderbook_events")) {
-    const int64_t line = resolve_ids_.ColInt(0);
-    const int64_t item = resolve_ids_.ColInt(1);
-    while (r < begin + rows && !(pending_[r].event->line == line && pending_[r].event->item == item)) ++r;
-    if (r == begin + rows) break;
-    pending_[r].id = resolve_ids_.ColInt(2);
-    *next_id = pending_[r].id + 1;
-    ++r;
-  }
-  resolve_ids_.Reset();
 }
 
 // Inserts pending_ in feed order, kRowsPerInsert rows per statement and the
-// remainder one by one, recording each row's id.
+// remainder one by one. Ids are given, not left to SQLite: max(id) + 1 onwards,
+// under the write transaction (pruning never deletes the newest row, so an id
+// is never handed out twice and watermarks keep their meaning).
 void SqliteStore::InsertPending(int64_t source_id, BatchResult* result) {
-  sqlite3* db = wdb_;
   max_event_id_.Reset();
   max_event_id_.Step("cannot read orderbook_events");
   int64_t next_id = max_event_id_.ColInt(0) + 1;
   max_event_id_.Reset();
+  for (Pending& p : pending_) p.id = next_id++;
 
   const size_t n = pending_.size();
   for (size_t i = 0; i < n;) {
@@ -797,21 +788,9 @@ void SqliteStore::InsertPending(int64_t source_id, BatchResult* result) {
     st.Reset();
     for (size_t r = 0; r < rows; ++r) BindEvent(st, static_cast<int>(r) * kEventColumns, pending_[i + r], source_id);
     st.Step("cannot insert into orderbook_events");
-    const auto changed = static_cast<size_t>(sqlite3_changes(db));
-    // SQLite gives a new row max(id) + 1, so a fully inserted chunk holds the
-    // next `rows` ids; otherwise ask which rows made it.
-    if (changed == rows && sqlite3_last_insert_rowid(db) == next_id + static_cast<int64_t>(rows) - 1) {
-      for (size_t r = 0; r < rows; ++r) pending_[i + r].id = next_id++;
-    } else if (changed != 0) {
-      ResolveIds(i, rows, &next_id);
-    }
-    for (size_t r = 0; r < rows; ++r) {
-      if (pending_[i + r].id == 0) NoteSkipped(*pending_[i + r].event);
-    }
-    result->written += static_cast<int64_t>(changed);
-    result->skipped += static_cast<int64_t>(rows - changed);
     i += rows;
   }
+  result->written += static_cast<int64_t>(n);
   insert_event_.Reset();
   insert_events_.Reset();
 }
@@ -822,7 +801,6 @@ void SqliteStore::WriteIndex(bool track) {
   touched_keys_.clear();
   inserted_.clear();
   for (const Pending& p : pending_) {
-    if (p.id == 0) continue;
     const uint32_t key = p.event->asset_key;
     std::vector<int64_t>& ids = key_ids_[key];
     if (ids.empty()) touched_keys_.push_back(key);
@@ -968,7 +946,7 @@ SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
     const bool snapshots = !b.snapshots.empty() && !already_committed;
     track_skipped_ = snapshots;
     skipped_seq_.clear();
-    CollectPending(b, committed, &result);
+    const int64_t high_line = CollectPending(b, committed, &result);
     InsertPending(b.source_id, &result);
     WriteIndex(snapshots);
 
@@ -995,16 +973,17 @@ SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
     // (a resumed run makes new ones), and a later fill needs its order row.
     WriteExecution(b);
 
-    // 6. The source's progress, in the same transaction as its rows.
-    if (has_source && b.last_line > committed) {
+    // 6. The source's progress, in the same transaction as its rows: past every
+    // line written, even when the caller did not say last_line.
+    const int64_t new_committed = std::max(b.last_line, high_line);
+    if (has_source && new_committed > committed) {
       update_source_.Reset();
       update_source_.Int(1, b.source_id);
-      update_source_.Int(2, b.last_line);
+      update_source_.Int(2, new_committed);
       update_source_.Int(3, NowMs());
       update_source_.Run("cannot update sources");
     }
     commit_.Run("cannot commit");
-    if (has_source && b.last_line > committed) committed_[b.source_id] = b.last_line;
   } catch (...) {
     RollbackQuietly(db);
     for (std::vector<int64_t>& ids : key_ids_) ids.clear();

@@ -534,6 +534,49 @@ TEST_CASE("opening an older database applies only the missing migrations", "[sto
   CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'orders'") == 1);
 }
 
+TEST_CASE("migration 4 rebuilds a version 3 events table without its unique key, rows intact", "[store][migrations]") {
+  TempDir dir;
+  Feed feed = MakeFeed({.lines = 300, .lines_per_batch = 50, .snapshot_every = 70});
+  {
+    auto store = Store::Open(dir.Url("poly.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(dir.File("feed.jsonl"), nullptr));
+    store->Flush();
+  }
+  const std::string all_events = "SELECT * FROM orderbook_events ORDER BY id";
+  std::string before;
+  {
+    // Back to version 3: the events table as version 1 made it (with the unique
+    // key), the same rows.
+    RawDb db(dir.File("poly.db"));
+    before = db.Dump(all_events);
+    REQUIRE(db.Int("SELECT count(*) FROM orderbook_events") == feed.events);
+    std::string v1_table(SqliteMigrations()[0].sql);
+    v1_table = v1_table.substr(v1_table.find("CREATE TABLE orderbook_events ("));
+    v1_table = v1_table.substr(0, v1_table.find(") STRICT;") + 9);
+    REQUIRE(v1_table.find("UNIQUE (source_id, line, item)") != std::string::npos);
+    db.Exec("BEGIN; ALTER TABLE orderbook_events RENAME TO ev_old; " + v1_table +
+            " INSERT INTO orderbook_events SELECT * FROM ev_old; DROP TABLE ev_old;"
+            " DELETE FROM schema_version WHERE version = 4; COMMIT");
+    REQUIRE(db.Int("SELECT count(*) FROM pragma_index_list('orderbook_events')") == 1);
+  }
+  auto store = Store::Open(dir.Url("poly.db"));
+  CHECK(store->schema_version() == 4);
+  {
+    RawDb db(dir.File("poly.db"));
+    CHECK(db.Dump(all_events) == before);
+    CHECK(db.Int("SELECT count(*) FROM pragma_index_list('orderbook_events')") == 0);
+    CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name LIKE 'orderbook_events_v4%'") == 0);
+  }
+  CheckBooks(*store, feed);
+  // The same source again: everything is at or below its committed line.
+  int64_t committed = 0;
+  SubmitFeed(*store, feed, store->RegisterSource(dir.File("feed.jsonl"), &committed));
+  store->Flush();
+  CHECK(committed == 300);
+  CHECK(store->stats().events_written == 0);
+  CHECK(RawDb(dir.File("poly.db")).Dump(all_events) == before);
+}
+
 STORE_TEST("a database newer than the binary is refused", "[store][migrations]") {
   Store::Open(dbs.Url("new.db")).reset();
   Raw(dbs, "new.db").Exec("INSERT INTO schema_version VALUES (99, 0, 'from the future')");
@@ -707,7 +750,7 @@ STORE_TEST("a second run of the same source skips everything already committed",
   CHECK(Raw(dbs, "poly.db").Int("SELECT count(*) FROM orderbook_events") == 2 * feed.events);
 }
 
-STORE_TEST("the unique key catches duplicates above the watermark", "[store]") {
+STORE_TEST("rows repeated above the committed line are caught by the (line, item) watermark", "[store]") {
   auto store = Store::Open(dbs.Url("poly.db"));
   const int64_t source = store->RegisterSource(dbs.File("f"), nullptr);
   WriteBatch b;
