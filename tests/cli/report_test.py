@@ -19,24 +19,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FEED = os.path.join(REPO, "plugins", "spread", "testdata", "fills.jsonl")
+SPREAD_CONFIG = os.path.join(REPO, "plugins", "spread", "testdata", "fills.toml")  # the settings for FEED
 ONE = 1_000_000
-
-CONFIG = """
-[log]
-level = "warn"
-format = "text"
-
-[plugin.spread]
-assets = ["mk/yes"]
-max_position = 30
-max_market_exposure_usdc = 12
-max_total_exposure_usdc = 12
-size_skew = false
-fill_delay_ms = 0
-min_requote_ms = 0
-[plugin.spread.complement]
-"mk/yes" = "no"
-"""
 
 
 class Failure(Exception):
@@ -60,8 +44,8 @@ def main():
     polyhost = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "report.toml")
-        with open(cfg, "w") as f:
-            f.write(CONFIG)
+        with open(cfg, "w") as f, open(SPREAD_CONFIG) as spread:
+            f.write('[log]\nlevel = "warn"\nformat = "text"\n\n' + spread.read())
         db_path = os.path.join(tmp, "report.db")
         url = "sqlite:///" + db_path
         p = run([polyhost, "run", "--plugins", "spread", "--feed", FEED, "--config", cfg,

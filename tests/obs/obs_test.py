@@ -6,7 +6,7 @@ appear in any output. One ctest entry per test:
   obs_test.py POLYHOST TEST_NAME
 promtool is required (Debian package `prometheus`, installed by scripts/setup.sh):
 without it the promtool tests FAIL."""
-import json, os, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import contextlib, json, os, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PH = None
@@ -100,6 +100,34 @@ def read_port(stream, pattern, deadline_s=20):
         if m:
             return (int(m.group(1)) if m.group(1) else 0), seen
     raise AssertionError(f"no port line matching {pattern!r} in:\n{seen}")
+
+
+@contextlib.contextmanager
+def metrics_run(d, *args):
+    """`polyhost run ARGS --metrics-port 0 --metrics-hold` in d: yields (process, port). On the way
+    out the run gets SIGTERM and, unless the body failed, must exit 0."""
+    p = subprocess.Popen([PH, "run", *args, "--metrics-port", "0", "--metrics-hold"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(), cwd=d)
+    try:
+        port, _ = read_port(p.stderr, r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
+        yield p, port
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=20)
+    assert rc == 0, (rc, p.stderr.read())
+
+
+def scrape_after_feed(p, port, deadline_s=30):
+    """/metrics of a held run once its feed is finished, checked by promtool."""
+    deadline = time.time() + deadline_s
+    while True:
+        status, body = http_get(port, "/metrics")
+        if status == 200 and "polyhost_run_feed_finished 1" in body:
+            break
+        assert time.time() < deadline and p.poll() is None, body
+        time.sleep(0.1)
+    check_metrics_text(body)
+    return body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,19 +240,9 @@ def metrics_serve_endpoints():
 def run_metrics_port_serves_live_and_database_metrics():
     d = tempfile.mkdtemp(prefix="obs-test-")
     db = f"sqlite:///{d}/run.db"
-    p = subprocess.Popen([PH, "run", "--feed", SAMPLE, "--plugins", "dutchbook,spread", "--config", SAMPLE_CONFIG,
-                          "--db-url", db, "--metrics-port", "0", "--metrics-hold"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(), cwd=d)
-    try:
-        port, _ = read_port(p.stderr, r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
-        deadline = time.time() + 30
-        while True:
-            status, body = http_get(port, "/metrics")
-            if status == 200 and "polyhost_run_feed_finished 1" in body:
-                break
-            assert time.time() < deadline, body
-            time.sleep(0.1)
-        check_metrics_text(body)
+    with metrics_run(d, "--feed", SAMPLE, "--plugins", "dutchbook,spread", "--config", SAMPLE_CONFIG,
+                     "--db-url", db) as (p, port):
+        body = scrape_after_feed(p, port)
         lines = sum(1 for _ in open(SAMPLE))
         assert value(body, "polyhost_feed_lines_total") == lines
         snapshots = sum('"type":"snapshot"' in l for l in open(SAMPLE))  # the sample is format S
@@ -235,10 +253,6 @@ def run_metrics_port_serves_live_and_database_metrics():
         assert value(body, "polyhost_market_events_total", market="mkt-1", asset="yes") == 9
         assert http_get(port, "/readyz")[0] == 200
         read_port(p.stderr, r"()serving metrics until SIGINT")  # the signal is awaited from here on
-    finally:
-        p.send_signal(signal.SIGTERM)
-        rc = p.wait(timeout=20)
-    assert rc == 0, (rc, p.stderr.read())
     run("run", "--feed", SAMPLE, "--plugins", "spread", "--no-db", "--metrics-hold", check=2)
 
 
@@ -255,19 +269,8 @@ def run_metrics_port_serves_latency_histograms():
                                 "ts_ms": 1763000000000 + i, "bids": [["0.4", str(100 + i)]],
                                 "asks": [["0.6", "100"]]}) + "\n")
     db = f"sqlite:///{d}/run.db"
-    p = subprocess.Popen([PH, "run", "--feed", feed, "--plugins", "spread", "--config", SAMPLE_CONFIG,
-                          "--db-url", db, "--metrics-port", "0", "--metrics-hold"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(), cwd=d)
-    try:
-        port, _ = read_port(p.stderr, r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
-        deadline = time.time() + 30
-        while True:
-            status, body = http_get(port, "/metrics")
-            if status == 200 and "polyhost_run_feed_finished 1" in body:
-                break
-            assert time.time() < deadline, body
-            time.sleep(0.1)
-        check_metrics_text(body)
+    with metrics_run(d, "--feed", feed, "--plugins", "spread", "--config", SAMPLE_CONFIG, "--db-url", db) as (p, port):
+        body = scrape_after_feed(p, port)
         assert value(body, "polyhost_book_update_seconds_count") == lines // 64
         assert value(body, "polyhost_book_update_seconds_bucket", le="+Inf") == lines // 64
         assert 0 < value(body, "polyhost_book_update_seconds_sum") < 1
@@ -280,10 +283,6 @@ def run_metrics_port_serves_latency_histograms():
         assert value(body, "polyhost_store_queue_depth") == 0  # the feed is done and flushed
         assert value(body, "polyhost_store_queue_high_water") >= 1
         read_port(p.stderr, r"()serving metrics until SIGINT")
-    finally:
-        p.send_signal(signal.SIGTERM)
-        rc = p.wait(timeout=20)
-    assert rc == 0, (rc, p.stderr.read())
 
 
 @test
@@ -299,37 +298,23 @@ def run_ws_metrics_port_serves_websocket_counters():
         json.dump({"books": books, "connections": [[{"wait_books": 2}, {"sleep_ms": 700}, {"send": "PONG"}]]}, f)
     mock = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "live", "mock_venue.py"), "--scenario",
                              scenario, "--log", os.path.join(d, "mock.log")], stdout=subprocess.PIPE, text=True)
-    p = None
     try:
         ready = mock.stdout.readline().split()
         assert ready and ready[0] == "READY", ready
         ws, http = f"ws://127.0.0.1:{ready[1]}/ws/market", f"http://127.0.0.1:{ready[2]}"
-        p = subprocess.Popen([PH, "run", "--ws", ws, "--market", "0xmkt", "--assets", "1111,2222", "--clob-url", http,
-                              "--plugins", "dutchbook", "--max-messages", "1", "--relayer", "fake",
-                              "--db-url", f"sqlite:///{d}/run.db", "--metrics-port", "0", "--metrics-hold"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(), cwd=d)
-        port, _ = read_port(p.stderr, r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
-        deadline = time.time() + 30
-        while True:
-            status, body = http_get(port, "/metrics")
-            if status == 200 and "polyhost_run_feed_finished 1" in body:
-                break
-            assert time.time() < deadline and p.poll() is None, body
-            time.sleep(0.1)
-        check_metrics_text(body)
-        assert value(body, "polyhost_ws_connects_total") >= 1
-        assert value(body, "polyhost_resyncs_total") == 2
-        assert value(body, "polyhost_feed_lines_total") >= 2  # the 2 resync books (+ the frame, if it came first)
-        assert value(body, "polyhost_feed_queue_overflows_total") == 0
-        assert value(body, "polyhost_run_assets") == 2
-        read_port(p.stderr, r"()serving metrics until SIGINT")
+        with metrics_run(d, "--ws", ws, "--market", "0xmkt", "--assets", "1111,2222", "--clob-url", http,
+                         "--plugins", "dutchbook", "--max-messages", "1", "--relayer", "fake",
+                         "--db-url", f"sqlite:///{d}/run.db") as (p, port):
+            body = scrape_after_feed(p, port)
+            assert value(body, "polyhost_ws_connects_total") >= 1
+            assert value(body, "polyhost_resyncs_total") == 2
+            assert value(body, "polyhost_feed_lines_total") >= 2  # the 2 resync books (+ the frame, if it came first)
+            assert value(body, "polyhost_feed_queue_overflows_total") == 0
+            assert value(body, "polyhost_run_assets") == 2
+            read_port(p.stderr, r"()serving metrics until SIGINT")
     finally:
-        if p is not None:
-            p.send_signal(signal.SIGTERM)
-            rc = p.wait(timeout=20)
         mock.kill()
         mock.wait()
-    assert rc == 0, (rc, p.stderr.read())
 
 
 @test

@@ -3,7 +3,7 @@
   relayer_test.py POLYHOST TEST_NAME
 Each test starts its own mock on a loopback port; the mock logs every request
 it received, so "nothing was sent" is checked from the server's side."""
-import json, os, shutil, sqlite3, subprocess, sys, tempfile, time
+import contextlib, json, os, shutil, sqlite3, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -41,6 +41,17 @@ class Mock:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+
+
+@contextlib.contextmanager
+def mock_clob(*extra):
+    """A fresh directory and a mock CLOB started with `extra` flags, killed on the way out."""
+    d = tempfile.mkdtemp(prefix="relayer-test-")
+    mock = Mock(d, *extra)
+    try:
+        yield d, mock
+    finally:
+        mock.close()
 
 
 def env_for(mock_url, dry_run, extra=None):
@@ -91,9 +102,7 @@ def rows(db, sql):
 
 @test
 def dry_run_sends_nothing():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d)
-    try:
+    with mock_clob() as (d, mock):
         r, db = run_dutchbook(d, mock, dry_run=True)
         p = json.loads(r.stdout)["plugins"][0]
         assert p["accepted"] > 0, p
@@ -102,15 +111,11 @@ def dry_run_sends_nothing():
         assert n > 0 and n == rows(db, "select count(*) from orders")[0][0]
         assert rows(db, "select count(*) from orders where dry_run = 0")[0][0] == 0
         assert "not sent" in r.stderr, r.stderr[-2000:]
-    finally:
-        mock.close()
 
 
 @test
 def live_orders_are_signed_authenticated_and_exact():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d)
-    try:
+    with mock_clob() as (d, mock):
         r, db = run_dutchbook(d, mock, dry_run=False)
         reqs = mock.requests()
         assert reqs and (reqs[0]["method"], reqs[0]["path"]) == ("GET", "/version"), reqs[:1]
@@ -126,15 +131,11 @@ def live_orders_are_signed_authenticated_and_exact():
         assert rows(db, "select count(*) from orders where dry_run = 0 and status = 'acked'")[0][0] == len(posts)
         assert rows(db, "select count(*) from orders where dry_run = 1")[0][0] == 0
         assert "LIVE" in r.stderr
-    finally:
-        mock.close()
 
 
 @test
 def venue_rejects_are_mapped_into_exec_audit():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d, "--reject", "not enough balance / allowance")
-    try:
+    with mock_clob("--reject", "not enough balance / allowance") as (d, mock):
         r, db = run_dutchbook(d, mock, dry_run=False)
         posts = [q for q in mock.requests() if q["path"] == "/order"]
         assert posts
@@ -145,47 +146,31 @@ def venue_rejects_are_mapped_into_exec_audit():
         assert len(errs) == len(posts) and all(e[1].startswith("insufficient_balance_allowance") for e in errs)
         p = json.loads(r.stdout)["plugins"][0]
         assert p["orders_rejected"] == len(posts), p
-    finally:
-        mock.close()
     # Other venue messages map to their own codes.
     for message, code in [("order 0xab is invalid. Price (0.555) breaks minimum tick size rule: 0.01", "invalid_tick"),
                           ("order 0xab is invalid. Size (1) lower than the minimum: 5", "below_min_size")]:
-        d = tempfile.mkdtemp(prefix="relayer-test-")
-        mock = Mock(d, "--reject", message)
-        try:
+        with mock_clob("--reject", message) as (d, mock):
             r, db = run_dutchbook(d, mock, dry_run=False)
             audits = rows(db, "select reason from exec_audit where decision = 'venue_rejected'")
             assert audits and all(f"{code}: {message}" in a[0] for a in audits), audits[:1]
-        finally:
-            mock.close()
 
 
 @test
 def version_mismatch_refuses_to_start():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d, "--version", "3")
-    try:
+    with mock_clob("--version", "3") as (d, mock):
         r, db = run_dutchbook(d, mock, dry_run=False, check=1)
         assert "version 3" in r.stderr and "refusing to send" in r.stderr, r.stderr
         assert [(q["method"], q["path"]) for q in mock.requests()] == [("GET", "/version")]
-    finally:
-        mock.close()
     # Missing credentials in live mode: refused before any request.
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d)
-    try:
+    with mock_clob() as (d, mock):
         r, db = run_dutchbook(d, mock, dry_run=False, extra_env={"POLYHOST_RELAYER_API_SECRET": ""}, check=1)
         assert "api_secret" in r.stderr, r.stderr
         assert mock.requests() == []
-    finally:
-        mock.close()
 
 
 @test
 def rate_limit_is_respected():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d)
-    try:
+    with mock_clob() as (d, mock):
         # Bucket of 3, refilled at 3 per 300 ms = 10 per second.
         r, db = run_dutchbook(d, mock, dry_run=False, extra_env={"POLYHOST_RELAYER_RATE_LIMITS": "POST /order=3/300ms"})
         t = [q["t"] for q in mock.requests() if q["path"] == "/order"]
@@ -197,15 +182,11 @@ def rate_limit_is_respected():
                 w = t[j] - t[i]
                 assert j - i + 1 <= 3 + 10 * (w + 0.1), (i, j, w)
         assert t[-1] - t[0] >= (len(t) - 3) / 10 - 0.05, (t[-1] - t[0], len(t))
-    finally:
-        mock.close()
 
 
 @test
 def open_orders_and_cancel_all():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d)
-    try:
+    with mock_clob() as (d, mock):
         # No orders yet: list (read-only, sent regardless of dry_run), then cancel-all in both modes.
         e = env_for(mock.url, dry_run=True)
         r = run(["relayer-open-orders", "--json"], e, check=0)
@@ -226,18 +207,14 @@ def open_orders_and_cancel_all():
         r = subprocess.run([PH, "relayer-open-orders", "--private-key", PRIVATE_KEY], capture_output=True, text=True,
                            env=e2, timeout=60)
         assert r.returncode == 0 and "shell history" in r.stderr and PRIVATE_KEY[2:] not in r.stderr + r.stdout
-    finally:
-        mock.close()
 
 
 @test
 def quoter_places_and_cancels_live_orders():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    feed, cat = gen_feed(d)
-    market = json.load(open(cat))[0]
-    token = json.loads(market["clobTokenIds"])[0]
-    mock = Mock(d)
-    try:
+    with mock_clob() as (d, mock):
+        feed, cat = gen_feed(d)
+        market = json.load(open(cat))[0]
+        token = json.loads(market["clobTokenIds"])[0]
         r = run(["quoter-run", feed, market["conditionId"], token, "--relayer", "real", "--catalog", cat, "--no-db",
                  "--json"], env_for(mock.url, dry_run=False), check=0)
         p = json.loads(r.stdout)["plugins"][0]
@@ -257,8 +234,6 @@ def quoter_places_and_cancels_live_orders():
         r = run(["relayer-cancel-all"], e, check=0)
         assert f"cancelled {still_open} order(s)" in r.stdout, r.stdout
         assert json.loads(run(["relayer-open-orders", "--json"], e, check=0).stdout) == []
-    finally:
-        mock.close()
 
 
 @test
@@ -284,9 +259,7 @@ def approvals_are_explained_not_sent():
 
 @test
 def api_key_create_and_derive_write_a_private_file():
-    d = tempfile.mkdtemp(prefix="relayer-test-")
-    mock = Mock(d, "--address", "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23")
-    try:
+    with mock_clob("--address", "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23") as (d, mock):
         e = env_for(mock.url, dry_run=True)
         for k in ("POLYHOST_RELAYER_API_KEY", "POLYHOST_RELAYER_API_SECRET", "POLYHOST_RELAYER_API_PASSPHRASE"):
             del e[k]  # what a new user has: only the key
@@ -312,8 +285,6 @@ def api_key_create_and_derive_write_a_private_file():
         open(cfg, "w").write("")
         r = run(["relayer-open-orders", "--config", cfg, "--json"], e, check=0)
         assert mock.requests()[-1]["auth_ok"] is True and json.loads(r.stdout) == []
-    finally:
-        mock.close()
 
 
 @test

@@ -200,6 +200,19 @@ def wait_for(cond, seconds, what):
     raise Failure("timed out waiting for " + what)
 
 
+def signal_and_wait(p, sig, timeout=30):
+    """Sends `sig` to `p` and waits for it: (stdout, stderr)."""
+    p.send_signal(sig)
+    return p.communicate(timeout=timeout)
+
+
+def kill_if_running(p):
+    """Cleanup after a failed check: a process still running is killed."""
+    if p.poll() is None:
+        p.kill()
+        p.communicate()
+
+
 def live_poll_mock(env):
     mock = MockBotApi(TOKEN, [msg("/status", 42, 1), msg("/help", 99, 2), msg("/book mkt-1 yes", 42, 3)],
                       fail_calls={2})
@@ -212,8 +225,7 @@ def live_poll_mock(env):
         p = serve(env, cfg, 60)
         # Both replies sent, then a poll that confirms update 3.
         wait_for(lambda: len(mock.sent) >= 2 and any(b.get("offset") == 4 for b in mock.polls), 20, "replies")
-        p.send_signal(signal.SIGTERM)
-        out, err = p.communicate(timeout=20)
+        out, err = signal_and_wait(p, signal.SIGTERM, timeout=20)
         check(p.returncode == 0, "tgbot-serve exited %d\n%s" % (p.returncode, err))
         check([m["chat_id"] for m in mock.sent] == [42, 42], mock.sent)
         check(mock.sent[0]["text"].startswith("Status: running"), mock.sent[0])
@@ -229,8 +241,7 @@ def live_poll_mock(env):
         polls_before = len(mock.polls)
         p = serve(env, cfg, 60)
         wait_for(lambda: len(mock.sent) >= 3, 20, "the reply after restart")
-        p.send_signal(signal.SIGTERM)
-        out, err = p.communicate(timeout=20)
+        out, err = signal_and_wait(p, signal.SIGTERM, timeout=20)
         check(p.returncode == 0, err)
         check(mock.polls[polls_before].get("offset") == 4, mock.polls[polls_before:])
         check(len(mock.sent) == 3 and mock.sent[2]["text"] == "No open orders.", mock.sent)
@@ -340,6 +351,26 @@ def bot_config(env, port, extra=""):
     return cfg
 
 
+def start_bot(env):
+    """A mock Bot API, a config (bot_config) pointing tgbot at it and a chat to talk through it."""
+    mock = MockBotApi(TOKEN)
+    cfg = bot_config(env, mock.start())
+    return mock, cfg, Chat(mock)
+
+
+def run_feed_held(env, cfg, *extra):
+    """`polyhost run` of the sample with spread and tgbot on the paper relayer, held open after the feed."""
+    return subprocess.Popen([env.polyhost, "run", "--feed", SAMPLE, "--plugins", "spread,tgbot", "--relayer", "paper",
+                             "--db-url", env.url, "--config", cfg, *extra, "--hold"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def spread_summary(out):
+    """spread's entry in the run's --json summary (the last line of stdout)."""
+    summary = json.loads(out.strip().splitlines()[-1])
+    return [x for x in summary["plugins"] if x["name"] == "spread"][0]
+
+
 def no_token_anywhere(env, texts):
     for t in texts:
         check(TOKEN not in t and "SECRET-token" not in t, "the token was printed")
@@ -353,10 +384,7 @@ def no_token_anywhere(env, texts):
 
 def run_hosted_bot(env):
     os.remove(env.db)  # a fresh database for the run
-    mock = MockBotApi(TOKEN)
-    port = mock.start()
-    cfg = bot_config(env, port)
-    chat = Chat(mock)
+    mock, cfg, chat = start_bot(env)
     # After the pause: the YES mid moves, so spread wants to requote.
     venue = Venue(env.d, [], [venue_book(YES, "0.50", "0.60", "10"), venue_book(YES, "0.52", "0.62", "11")])
     run_cmd = [env.polyhost, "run", "--ws", venue.ws, "--clob-url", venue.http, "--market", MARKET, "--assets",
@@ -392,16 +420,12 @@ def run_hosted_bot(env):
         check("Paused plugins: spread" in status, status)
         wait_for(lambda: any(m["text"].startswith("ALERT: risk gate rejected") for m in mock.sent), 10,
                  "the risk reject alert")
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        out, err = signal_and_wait(p, signal.SIGINT)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.communicate()
+        kill_if_running(p)
         venue.stop()
     check(p.returncode == 0, "run exited %d\n%s" % (p.returncode, err[-3000:]))
-    summary = json.loads(out.strip().splitlines()[-1])
-    spread = [x for x in summary["plugins"] if x["name"] == "spread"][0]
+    spread = spread_summary(out)
     check(spread["rejects_by_reason"].get("kill_switch", 0) >= 1, spread)
     check(spread["orders_cancelled"] >= open_orders, spread)
     check(all(m["chat_id"] == 42 for m in mock.sent), "a reply went to chat 99")
@@ -422,26 +446,20 @@ def run_hosted_bot(env):
 
     # Restart on the same database: the pause is read back before any plan.
     mock.sent.clear()
-    p = subprocess.Popen([env.polyhost, "run", "--feed", SAMPLE, "--plugins", "spread,tgbot", "--relayer", "paper",
-                          "--db-url", env.url, "--config", cfg, "--json", "--hold"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = run_feed_held(env, cfg, "--json")
     try:
         status = chat.until("/status", lambda r: "[run, feed done]" in r)
         check("Paused plugins: spread" in status and "Plans: 0 accepted" in status, status)
         pnl = chat.say("/pnl")
         check(pnl == "No PnL yet.", pnl)  # nothing traded: spread was paused all along
         check(chat.say("/resume spread") == "Resumed spread.", "resume")
-        p.send_signal(signal.SIGTERM)
-        out, err = p.communicate(timeout=30)
+        out, err = signal_and_wait(p, signal.SIGTERM)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.communicate()
+        kill_if_running(p)
         mock.stop()
     check(p.returncode == 0, "run exited %d\n%s" % (p.returncode, err[-3000:]))
     check("paused by %s.control.json: spread" % env.db in err, err[-2000:])
-    summary = json.loads(out.strip().splitlines()[-1])
-    spread = [x for x in summary["plugins"] if x["name"] == "spread"][0]
+    spread = spread_summary(out)
     check(spread["accepted"] == 0 and spread["rejects_by_reason"].get("kill_switch", 0) == spread["plans"] > 0, spread)
     with open(env.db + ".control.json") as f:
         check(json.load(f) == {"all": False, "plugins": []}, "pause file after /resume")
@@ -451,26 +469,17 @@ def run_hosted_bot(env):
 def offline_positions_pnl(env):
     # A paper run that fills (spread on the sample) with the bot held open after
     # the feed: live /positions and /pnl, then the same offline from the fills.
-    mock = MockBotApi(TOKEN)
-    port = mock.start()
-    cfg = bot_config(env, port)
-    chat = Chat(mock)
-    p = subprocess.Popen([env.polyhost, "run", "--feed", SAMPLE, "--plugins", "spread,tgbot", "--relayer", "paper",
-                          "--db-url", env.url, "--config", cfg, "--json", "--hold"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mock, cfg, chat = start_bot(env)
+    p = run_feed_held(env, cfg, "--json")
     try:
         chat.until("/status", lambda r: "[run, feed done]" in r)
         live_positions, live_pnl = chat.say("/positions"), chat.say("/pnl")
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        out, err = signal_and_wait(p, signal.SIGINT)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.communicate()
+        kill_if_running(p)
         mock.stop()
     check(p.returncode == 0, err[-2000:])
-    summary = json.loads(out.strip().splitlines()[-1])
-    spread = [x for x in summary["plugins"] if x["name"] == "spread"][0]
+    spread = spread_summary(out)
     check(spread["fills"] > 0, "the sample gives spread no fill: %r" % spread)
     # The run summary's cash flow and marks.
     expected = "PnL\nspread: %s (realised %s, fees %s)" % (spread["pnl_at_mid"], spread["cash"], spread["fees"])
@@ -484,17 +493,12 @@ def offline_positions_pnl(env):
 
 
 def run_config_kill_switch(env):
-    mock = MockBotApi(TOKEN)
-    port = mock.start()
-    cfg = bot_config(env, port)
+    mock, cfg, chat = start_bot(env)
     with open(cfg) as f:
         text = f.read()
     with open(cfg, "w") as f:
         f.write('[risk]\nkill_switch = ["spread"]\n\n' + text)
-    chat = Chat(mock)
-    p = subprocess.Popen([env.polyhost, "run", "--feed", SAMPLE, "--plugins", "spread,tgbot", "--relayer", "paper",
-                          "--db-url", env.url, "--config", cfg, "--hold"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = run_feed_held(env, cfg)
     try:
         chat.until("/status", lambda r: "[run, feed done]" in r)
         refused = chat.say("/resume spread")
@@ -505,12 +509,9 @@ def run_config_kill_switch(env):
         check(chat.say("/resume") == "Resumed all plugins.", "resume all")
         plugins = chat.say("/plugins")
         check(plugins == "Plugins:\nspread: active, paused\ntgbot: active", plugins)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        out, err = signal_and_wait(p, signal.SIGINT)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.communicate()
+        kill_if_running(p)
         mock.stop()
     check(p.returncode == 0, err[-2000:])
     db = sqlite3.connect(env.db)

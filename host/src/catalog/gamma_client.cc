@@ -5,28 +5,11 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "core/url_encode.h"
+
 namespace polyhost {
-namespace {
 
 namespace json = boost::json;
-
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string GammaMarketsUrl(const GammaFetchOptions& options, int64_t offset, const std::string& end_date_min) {
   std::string url = options.gamma_url;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/json_text.h"
+#include "core/url_encode.h"
 
 namespace polyhost {
 namespace {
@@ -51,21 +52,6 @@ std::string ErrorText(std::string_view body) {
   }
   std::string text(body.substr(0, 300));
   return text.empty() ? "(empty response)" : text;
-}
-
-std::string UrlEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace

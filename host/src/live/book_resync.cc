@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "core/url_encode.h"
+
 namespace polyhost {
 
 std::string BookUrl(std::string_view clob_url, std::string_view asset_id) {
@@ -9,17 +11,7 @@ std::string BookUrl(std::string_view clob_url, std::string_view asset_id) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += "/book?token_id=";
   // Token ids are decimal digits; anything else is percent-encoded to keep the URL intact.
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : asset_id) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      url += static_cast<char>(c);
-    } else {
-      url += '%';
-      url += kHex[c >> 4];
-      url += kHex[c & 15];
-    }
-  }
+  AppendUrlEncoded(url, asset_id);
   return url;
 }
 

@@ -52,6 +52,12 @@ def write_config(tmp, plugin_dir, spread_toml, log_level="warn"):
     return path
 
 
+def testdata_spread_section(name):
+    """What follows [plugin.spread] in testdata/NAME (write_config adds the header back)."""
+    with open(os.path.join(TESTDATA, name)) as f:
+        return f.read().split("[plugin.spread]", 1)[1]
+
+
 def run(args, tmp, expect_rc=0):
     p = subprocess.run(args, cwd=tmp, capture_output=True, text=True, timeout=120)
     if expect_rc is not None and p.returncode != expect_rc:
@@ -402,19 +408,8 @@ def t_pulls_before_market_close(polyhost, plugin_dir):
 
 def t_caps_hold_under_fills(polyhost, plugin_dir):
     feed = os.path.join(TESTDATA, "fills.jsonl")
-    max_position, max_exposure = 30 * ONE, 12 * ONE
-    cfg = """
-assets = ["mk/yes"]
-max_position = 30
-max_market_exposure_usdc = 12
-max_total_exposure_usdc = 12
-size_skew = false
-fill_delay_ms = 0
-min_requote_ms = 0
-[plugin.spread.complement]
-"mk/yes" = "no"
-"""
-    records, _ = harness(polyhost, plugin_dir, feed, cfg)
+    max_position, max_exposure = 30 * ONE, 12 * ONE  # the caps in testdata/fills.toml
+    records, _ = harness(polyhost, plugin_dir, feed, testdata_spread_section("fills.toml"))
     check_legs_against_books(records, books_by_time(feed))
     led = Ledger()
     peak_long = peak_short = peak_exposure = 0
@@ -454,8 +449,7 @@ def t_bad_config_is_refused(polyhost, plugin_dir):
 def t_golden_harness(polyhost, plugin_dir):
     feed = os.path.join(TESTDATA, "golden_feed.jsonl")
     golden = os.path.join(TESTDATA, "golden.jsonl")
-    with open(os.path.join(TESTDATA, "golden.toml")) as f:
-        spread_toml = f.read().split("[plugin.spread]", 1)[1]
+    spread_toml = testdata_spread_section("golden.toml")
     with tempfile.TemporaryDirectory() as tmp:
         cfg = write_config(tmp, plugin_dir, spread_toml)
         args = [polyhost, "harness", "--plugin", "spread", "--feed", feed, "--config", cfg]

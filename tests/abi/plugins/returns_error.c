@@ -1,9 +1,7 @@
 /* Returns a plugin-defined error code from on_book: the host must disable it. */
 #include <stdlib.h>
 
-#include "polyhost/abi/polyhost.h"
-
-static const ph_host* g_host;
+#include "test_plugin.h"
 
 static ph_result init(const ph_plugin* p) {
   (void)p;
@@ -17,22 +15,4 @@ static ph_result on_book(const ph_plugin* p, const ph_book_view* v) {
   return -1042;
 }
 
-static void destroy(const ph_plugin* p) { (void)p; }
-
-static const ph_plugin_descriptor descriptor = {
-    sizeof(ph_plugin_descriptor), 0, "returns_error", "Returns an error", "1.0.0", NULL, NULL};
-
-static ph_plugin table;
-
-static const ph_plugin* create(const ph_host* host) {
-  g_host = host;
-  table.struct_size = sizeof table;
-  table.desc = &descriptor;
-  table.init = init;
-  table.destroy = destroy;
-  table.on_book = on_book;
-  return &table;
-}
-
-POLYHOST_PLUGIN_EXPORT const ph_plugin_entry polyhost_plugin_entry = {
-    sizeof(ph_plugin_entry), POLYHOST_ABI_VERSION_INIT, &descriptor, create};
+PH_TEST_PLUGIN("returns_error", "Returns an error", init, on_book);

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "polyhost/abi/polyhost.h"
+#include "test_plugin.h"
 
-static const ph_host* g_host;
 static int g_books;
 
 static ph_result init(const ph_plugin* p) {
@@ -29,22 +28,4 @@ static ph_result on_book(const ph_plugin* p, const ph_book_view* v) {
   return PH_OK;
 }
 
-static void destroy(const ph_plugin* p) { (void)p; }
-
-static const ph_plugin_descriptor descriptor = {
-    sizeof(ph_plugin_descriptor), 0, "slow_book", "Sleeps in on_book", "1.0.0", NULL, NULL};
-
-static ph_plugin table;
-
-static const ph_plugin* create(const ph_host* host) {
-  g_host = host;
-  table.struct_size = sizeof table;
-  table.desc = &descriptor;
-  table.init = init;
-  table.destroy = destroy;
-  table.on_book = on_book;
-  return &table;
-}
-
-POLYHOST_PLUGIN_EXPORT const ph_plugin_entry polyhost_plugin_entry = {
-    sizeof(ph_plugin_entry), POLYHOST_ABI_VERSION_INIT, &descriptor, create};
+PH_TEST_PLUGIN("slow_book", "Sleeps in on_book", init, on_book);
