@@ -7,43 +7,24 @@ namespace polyhost {
 BookEngine::BookEngine(std::string default_market) : default_market_(std::move(default_market)) {}
 
 int64_t BookEngine::Find(std::string_view market, std::string_view asset_id) const {
-  // Plugins ask for the books they were just given: try the recent keys first,
-  // then the index with a reused key buffer (no allocation once warm).
-  for (uint32_t key : recent_) {
-    if (key < assets_.size() && assets_[key]->asset_id == asset_id && assets_[key]->market == market) return key;
-  }
-  find_key_.clear();
-  find_key_.append(market).push_back('\x1f');
-  find_key_.append(asset_id);
-  auto it = index_.find(std::string_view(find_key_));
-  return it == index_.end() ? -1 : static_cast<int64_t>(it->second);
+  const uint32_t key = index_.Find(market, asset_id);
+  return key == AssetKeyIndex::kNotFound ? -1 : static_cast<int64_t>(key);
 }
 
 uint32_t BookEngine::Intern(std::string_view market, std::string_view asset_id, WriteBatch* batch) {
   if (market.empty()) market = default_market_;
-  // Frames usually touch the same few assets again (a YES/NO pair): compare with
-  // the most recent keys before hashing a 150-byte key.
-  for (uint32_t key : recent_) {
-    if (key < assets_.size() && assets_[key]->asset_id == asset_id && assets_[key]->market == market) return key;
-  }
-  const uint32_t key = InternSlow(market, asset_id, batch);
-  recent_[recent_next_++ & 3] = key;
-  return key;
+  bool inserted = false;
+  const uint32_t key = index_.FindOrInsert(market, asset_id, &inserted);
+  return inserted ? AddAsset(key, market, asset_id, batch) : key;
 }
 
-uint32_t BookEngine::InternSlow(std::string_view market, std::string_view asset_id, WriteBatch* batch) {
-  scratch_key_.clear();
-  scratch_key_.append(market).push_back('\x1f');
-  scratch_key_.append(asset_id);
-  auto it = index_.find(std::string_view(scratch_key_));
-  if (it != index_.end()) return it->second;
-  const auto key = static_cast<uint32_t>(assets_.size());
+// A new asset's state (out of line: once per asset).
+uint32_t BookEngine::AddAsset(uint32_t key, std::string_view market, std::string_view asset_id, WriteBatch* batch) {
   auto state = std::make_unique<AssetState>();
   state->market = std::string(market);
   state->asset_id = std::string(asset_id);
   assets_.push_back(std::move(state));
   touched_epoch_.push_back(0);
-  index_.emplace(scratch_key_, key);
   if (batch != nullptr) batch->new_assets.push_back({key, std::string(market), std::string(asset_id)});
   return key;
 }

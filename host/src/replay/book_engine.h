@@ -10,10 +10,10 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "book/order_book.h"
+#include "core/asset_key_index.h"
 #include "ingest/feed_parser.h"
 #include "store/store.h"
 
@@ -81,7 +81,7 @@ class BookEngine {
 
  private:
   uint32_t Intern(std::string_view market, std::string_view asset_id, WriteBatch* batch);
-  uint32_t InternSlow(std::string_view market, std::string_view asset_id, WriteBatch* batch);
+  uint32_t AddAsset(uint32_t key, std::string_view market, std::string_view asset_id, WriteBatch* batch);
   void Touch(uint32_t key);
   void MarkStale(AssetState& a);
   void ApplyBook(uint32_t key, std::span<const Level> bids, std::span<const Level> asks,
@@ -93,18 +93,9 @@ class BookEngine {
   void Emit(WriteBatch* batch, uint32_t key, int64_t line_no, const FeedEvent& ev, EventKind kind,
             Side side, int64_t price, int64_t size);
 
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   std::string default_market_;
   std::vector<std::unique_ptr<AssetState>> assets_;
-  // "market\x1f" + "asset_id" -> key. A scratch string avoids allocating per lookup.
-  std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> index_;
-  std::string scratch_key_;
-  mutable std::string find_key_;  // Find()'s key buffer (single-threaded, like the engine)
-  std::array<uint32_t, 4> recent_{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
-  uint32_t recent_next_ = 0;
+  AssetKeyIndex index_;  // (market, asset_id) -> key
   std::vector<uint32_t> item_keys_;  // scratch: keys of one price_change's items
   std::vector<uint32_t> touched_;
   std::vector<uint64_t> touched_epoch_;

@@ -1,0 +1,86 @@
+#include "core/asset_key_index.h"
+
+#include <cstring>
+
+namespace polyhost {
+
+namespace {
+
+// Loads up to 8 bytes little-endian-agnostically (the hash only needs to be
+// the same within one process), zero-filled past `n`.
+uint64_t Load(const char* p, size_t n) {
+  if (n == 0) return 0;  // p may be null (an empty string_view)
+  uint64_t v = 0;
+  std::memcpy(&v, p, n < 8 ? n : 8);
+  return v;
+}
+
+// One 64x64 -> 128-bit multiply folded to 64 bits (as wyhash and absl's
+// MixingHashState do): every input bit reaches every output bit.
+uint64_t Mix(uint64_t a, uint64_t b) {
+  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+constexpr uint64_t kSeed0 = 0xa0761d6478bd642fULL;
+constexpr uint64_t kSeed1 = 0xe7037ed1a0b428dbULL;
+
+}  // namespace
+
+uint64_t AssetKeyIndex::Hash(std::string_view market, std::string_view asset_id) {
+  uint64_t h = Mix(asset_id.size() ^ kSeed0, market.size() ^ kSeed1);
+  const char* p = asset_id.data();
+  size_t n = asset_id.size();
+  for (; n >= 16; p += 16, n -= 16) h = Mix(Load(p, 8) ^ kSeed0 ^ h, Load(p + 8, 8) ^ kSeed1);
+  if (n > 0) h = Mix(Load(p, n) ^ kSeed0 ^ h, (n > 8 ? Load(p + 8, n - 8) : 0) ^ kSeed1);
+  // The market's tail: token ids are unique across markets on Polymarket, so
+  // the market rarely separates pairs; it only has to keep "the same asset id
+  // in many markets" (test feeds, format S) off one probe chain.
+  const uint64_t tail =
+      market.size() >= 8 ? Load(market.data() + market.size() - 8, 8) : Load(market.data(), market.size());
+  return Mix(h ^ kSeed1, tail ^ kSeed0);
+}
+
+uint32_t AssetKeyIndex::FindHashed(std::string_view market, std::string_view asset_id, uint64_t hash) const {
+  if (slots_.empty()) return kNotFound;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.key == kNotFound) return kNotFound;
+    if (s.hash == hash) {
+      const Entry& e = entries_[s.key];
+      if (e.asset_id == asset_id && e.market == market) return s.key;
+    }
+  }
+}
+
+uint32_t AssetKeyIndex::FindOrInsert(std::string_view market, std::string_view asset_id, bool* inserted) {
+  const uint64_t hash = Hash(market, asset_id);
+  if (const uint32_t key = FindHashed(market, asset_id, hash); key != kNotFound) {
+    *inserted = false;
+    return key;
+  }
+  if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
+  const auto key = static_cast<uint32_t>(entries_.size());
+  entries_.push_back({std::string(market), std::string(asset_id)});
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].key != kNotFound) i = (i + 1) & mask;
+  slots_[i] = {hash, key};
+  *inserted = true;
+  return key;
+}
+
+void AssetKeyIndex::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.key == kNotFound) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].key != kNotFound) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+}  // namespace polyhost
