@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -91,7 +92,7 @@ class Session final : public RelayerListener, public RunControlTarget {
     for (const std::string& plugin : options.kill_switch) gate_.SetKillSwitch(plugin, true);
     PluginHostOptions host_options;
     for (const std::string& d : options.plugin_dirs) host_options.search_dirs.emplace_back(d);
-    host_options.clock = [this] { return now_ms_; };  // feed time: replays are deterministic
+    host_options.clock = [this] { return now_ms_.load(std::memory_order_relaxed); };  // feed time: replays are deterministic
     host_options.host_version = "0.1.0";
     if (options.config != nullptr) {  // the plugin watchdog (plugin_watchdog.h, docs/reliability.md)
       host_options.call_budget_ms = options.config->plugins.call_budget_ms;
@@ -617,7 +618,9 @@ class Session final : public RelayerListener, public RunControlTarget {
   }
 
   void OnLine(const BookEngine& engine, const ParsedLine& line) {
-    if (engine.last_ts_ms() > now_ms_) now_ms_ = engine.last_ts_ms();
+    if (engine.last_ts_ms() > now_ms_.load(std::memory_order_relaxed)) {
+      now_ms_.store(engine.last_ts_ms(), std::memory_order_relaxed);
+    }
     if (host_key_.size() < engine.asset_count()) host_key_.resize(engine.asset_count(), UINT32_MAX);
     if (was_stale_.size() < engine.asset_count()) was_stale_.resize(engine.asset_count(), 0);
     for (uint32_t key : engine.touched()) {
@@ -888,7 +891,10 @@ class Session final : public RelayerListener, public RunControlTarget {
   std::set<std::string> live_assets_;     // the feed's own assets (never unsubscribed here)
   std::set<std::string> dynamic_assets_;  // added because a plugin subscribed
   int64_t cancelled_at_stop_ = 0;
-  int64_t now_ms_ = 0;
+  // Feed time. Written by the strategy thread only; the host clock (now_ms in the
+  // ABI, callable from any thread: tgbot's threads) reads it, hence atomic.
+  // Relaxed: a reader needs a recent value, not an ordering with other data.
+  std::atomic<int64_t> now_ms_{0};
   std::vector<uint32_t> host_key_;  // engine key -> plugin-host key
   std::vector<uint8_t> was_stale_;
   std::unordered_map<std::string, int64_t> last_mid_;
