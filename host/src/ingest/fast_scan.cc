@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <string>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -16,6 +18,9 @@
 
 namespace polyhost {
 namespace {
+
+// Word loads below read strings as little-endian integers.
+static_assert(std::endian::native == std::endian::little);
 
 // Position of the closing quote of a string whose content starts at p, or
 // nullptr when the content holds a byte this scanner does not take: a backslash
@@ -44,7 +49,6 @@ const char* FindStringEnd(const char* p, const char* end) {
 #else
   // Eight bytes at a time. Each term flags its first matching byte exactly
   // (borrows only run upwards), so the lowest flag is the first special byte.
-  static_assert(std::endian::native == std::endian::little);
   constexpr uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080;
   for (; p < end; p += 8) {
     uint64_t w;
@@ -77,49 +81,97 @@ enum class Key : uint8_t {
   kBestAsk,
   kNewTickSize,
   kOldTickSize,
-  kOther,
+  kHash,   // ignored, but named: it is in every price_change item, so worth predicting
+  kOther,  // any other key: a string value, skipped
+  // Not keys: where an event object or a price_change item starts, for KeyPredictor.
+  kEventStart,
+  kItemStart,
 };
 
 constexpr uint32_t Bit(Key k) { return uint32_t{1} << static_cast<int>(k); }
 
+// A key name as little-endian words, compared with plain loads: the key lies in
+// the scanner's copy of the line, with kPadding bytes after it, so reading eight
+// bytes from its start or end is always safe.
+uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+class KeyText {
+ public:
+  consteval KeyText(const char* name) : size_(std::char_traits<char>::length(name)) {  // NOLINT: literals convert
+    head_ = Word(name, 0, size_ < 8 ? size_ : 8);
+    tail_ = size_ > 8 ? Word(name, size_ - 8, 8) : 0;
+  }
+  size_t size() const { return size_; }
+  // Whether the size() bytes at p are the name (at most 16).
+  bool Matches(const char* p) const {
+    if (size_ < 8) return (Load8(p) & ((uint64_t{1} << (8 * size_)) - 1)) == head_;
+    return Load8(p) == head_ && (size_ == 8 || Load8(p + size_ - 8) == tail_);
+  }
+
+ private:
+  static consteval uint64_t Word(const char* s, size_t at, size_t n) {
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; ++i) w |= uint64_t{static_cast<unsigned char>(s[at + i])} << (8 * i);
+    return w;
+  }
+  size_t size_;
+  uint64_t head_ = 0, tail_ = 0;
+};
+
 Key KeyFromName(std::string_view k) {
+  const char* p = k.data();
   switch (k.size()) {
     case 4:
-      if (k == "side") return Key::kSide;
-      if (k == "size") return Key::kSize;
-      if (k == "bids") return Key::kBids;
-      if (k == "asks") return Key::kAsks;
+      if (KeyText("side").Matches(p)) return Key::kSide;
+      if (KeyText("size").Matches(p)) return Key::kSize;
+      if (KeyText("bids").Matches(p)) return Key::kBids;
+      if (KeyText("asks").Matches(p)) return Key::kAsks;
+      if (KeyText("hash").Matches(p)) return Key::kHash;
       break;
     case 5:
-      if (k == "price") return Key::kPrice;
+      if (KeyText("price").Matches(p)) return Key::kPrice;
       break;
     case 6:
-      if (k == "market") return Key::kMarket;
+      if (KeyText("market").Matches(p)) return Key::kMarket;
       break;
     case 7:
-      if (k == "changes") return Key::kChanges;
+      if (KeyText("changes").Matches(p)) return Key::kChanges;
       break;
     case 8:
-      if (k == "asset_id") return Key::kAssetId;
-      if (k == "best_bid") return Key::kBestBid;
-      if (k == "best_ask") return Key::kBestAsk;
+      if (KeyText("asset_id").Matches(p)) return Key::kAssetId;
+      if (KeyText("best_bid").Matches(p)) return Key::kBestBid;
+      if (KeyText("best_ask").Matches(p)) return Key::kBestAsk;
       break;
     case 9:
-      if (k == "timestamp") return Key::kTimestamp;
+      if (KeyText("timestamp").Matches(p)) return Key::kTimestamp;
       break;
     case 10:
-      if (k == "event_type") return Key::kEventType;
+      if (KeyText("event_type").Matches(p)) return Key::kEventType;
       break;
     case 13:
-      if (k == "price_changes") return Key::kPriceChanges;
-      if (k == "new_tick_size") return Key::kNewTickSize;
-      if (k == "old_tick_size") return Key::kOldTickSize;
+      if (KeyText("price_changes").Matches(p)) return Key::kPriceChanges;
+      if (KeyText("new_tick_size").Matches(p)) return Key::kNewTickSize;
+      if (KeyText("old_tick_size").Matches(p)) return Key::kOldTickSize;
       break;
     default:
       break;
   }
   return Key::kOther;
 }
+
+// `"name":` for every named key, in Key order.
+constexpr KeyText kQuotedKeys[] = {
+    "\"event_type\":", "\"market\":",        "\"asset_id\":",      "\"timestamp\":",     "\"bids\":",
+    "\"asks\":",       "\"changes\":",       "\"price_changes\":", "\"price\":",         "\"size\":",
+    "\"side\":",       "\"best_bid\":",      "\"best_ask\":",      "\"new_tick_size\":", "\"old_tick_size\":",
+    "\"hash\":",
+};
+static_assert(std::size(kQuotedKeys) == static_cast<size_t>(Key::kOther));
+static_assert(static_cast<size_t>(Key::kItemStart) < std::tuple_size_v<FastScanner::KeyOrder>);
 
 // ParseDecimal's verdict on a decimal that may be "" (absent), as
 // DecimalField(..., allow_empty=true) takes it: sets *has to whether it holds a
@@ -133,9 +185,14 @@ bool OptionalDecimal(std::string_view s, int64_t* value, bool* has) { return All
 
 // One pass over one line. Every method returns false as soon as the line is not
 // one of the shapes handled here; nothing is ever reported as an error.
+//
+// The byte at `end` is a NUL sentinel (Scan() copies the line) and no token
+// starts with or contains a NUL, so every match fails there: the scanner needs
+// no bounds checks and never moves past the end of the line.
 class LineScanner {
  public:
-  LineScanner(const char* begin, const char* end, ParsedLine* out) : p_(begin), end_(end), out_(out) {}
+  LineScanner(const char* begin, const char* end, ParsedLine* out, FastScanner::KeyOrder* key_after)
+      : p_(begin), end_(end), out_(out), key_after_(key_after) {}
 
   bool Line() {
     if (p_ == end_) return false;
@@ -152,7 +209,7 @@ class LineScanner {
 
  private:
   bool Consume(char c) {
-    if (p_ < end_ && *p_ == c) {
+    if (*p_ == c) {
       ++p_;
       return true;
     }
@@ -161,7 +218,7 @@ class LineScanner {
 
   template <size_t N>
   bool Literal(const char (&text)[N]) {
-    if (end_ - p_ < static_cast<ptrdiff_t>(N - 1) || std::memcmp(p_, text, N - 1) != 0) return false;
+    if (std::memcmp(p_, text, N - 1) != 0) return false;  // stops at the sentinel, as no literal holds a NUL
     p_ += N - 1;
     return true;
   }
@@ -175,30 +232,43 @@ class LineScanner {
     return true;
   }
 
-  // `"name":`
-  bool ReadKey(std::string_view* name) { return String(name) && Consume(':'); }
+  // `"name":`. Objects of one kind repeat their key order line after line, so the
+  // key that followed `prev` last time is tried first with two word compares;
+  // only a miss finds the end of the key and looks it up. *name is set for kOther.
+  bool ReadKey(Key prev, Key* key, std::string_view* name) {
+    uint8_t& next = (*key_after_)[static_cast<size_t>(prev)];
+    if (next < std::size(kQuotedKeys) && kQuotedKeys[next].Matches(p_)) {
+      *key = static_cast<Key>(next);
+      p_ += kQuotedKeys[next].size();
+      return true;
+    }
+    if (!String(name) || !Consume(':')) return false;
+    *key = KeyFromName(*name);
+    next = static_cast<uint8_t>(*key);
+    return true;
+  }
 
   // A string value holding a decimal: false when the value is not a plain
   // string, otherwise *err is ParseDecimal's verdict on it (and *out its value on
   // kOk). The common form, 1-12 digits with at most six fractional ones, is read
   // in the same pass that finds the closing quote; ParseDecimal takes the rest.
   bool DecimalString(int64_t* out, DecimalError* err) {
-    if (p_ >= end_ || *p_ != '"') return false;
+    if (*p_ != '"') return false;
     const char* const digits = p_ + 1;
     const char* d = digits;
     uint64_t whole = 0;
-    while (d < end_ && static_cast<unsigned>(*d - '0') < 10) whole = whole * 10 + static_cast<unsigned>(*d++ - '0');
+    while (static_cast<unsigned>(*d - '0') < 10) whole = whole * 10 + static_cast<unsigned>(*d++ - '0');
     if (d > digits && d - digits <= 12) {
       uint64_t frac = 0;
       ptrdiff_t frac_digits = 0;
-      if (d < end_ && *d == '.') {
+      if (*d == '.') {
         const char* f = ++d;
-        while (d < end_ && static_cast<unsigned>(*d - '0') < 10 && d - f < 7) {
+        while (static_cast<unsigned>(*d - '0') < 10 && d - f < 7) {
           frac = frac * 10 + static_cast<unsigned>(*d++ - '0');
         }
         frac_digits = d - f;
       }
-      if (frac_digits <= 6 && d < end_ && *d == '"') {
+      if (frac_digits <= 6 && *d == '"') {
         static constexpr uint64_t kScale[7] = {1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
         *out = static_cast<int64_t>(whole * kMicrosPerUnit + frac * kScale[frac_digits]);
         *err = DecimalError::kOk;
@@ -229,7 +299,7 @@ class LineScanner {
   bool Integer(int64_t* out) {
     const char* start = p_;
     int64_t v = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+    while (*p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
     const ptrdiff_t digits = p_ - start;
     if (digits == 0 || digits > 18 || (*start == '0' && digits > 1)) return false;
     *out = v;
@@ -238,14 +308,21 @@ class LineScanner {
 
   // TimestampField: an integer, or a string holding one ("" is 0).
   bool Timestamp(int64_t* out) {
-    if (p_ < end_ && *p_ != '"') return Integer(out);
+    if (*p_ != '"') return Integer(out);
     std::string_view s;
     if (!String(&s)) return false;
     if (s.empty()) {
       *out = 0;
       return true;
     }
-    int64_t v;
+    // Plain digits, the venue's form, without from_chars' generality.
+    int64_t v = 0;
+    size_t i = 0;
+    while (i < s.size() && static_cast<unsigned>(s[i] - '0') < 10) v = v * 10 + (s[i++] - '0');
+    if (i == s.size() && i <= 18) {
+      *out = v;
+      return true;
+    }
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || ptr != s.data() + s.size()) return false;
     *out = v;
@@ -286,10 +363,10 @@ class LineScanner {
       if (!Consume('{')) return false;
       ChangeItem item{};
       uint32_t seen = 0;
+      Key key = Key::kItemStart;
       do {
         std::string_view name, value;
-        if (!ReadKey(&name)) return false;
-        const Key key = KeyFromName(name);
+        if (!ReadKey(key, &key, &name)) return false;
         if (key != Key::kOther) {
           if (seen & Bit(key)) return false;  // duplicates: the DOM path decides
           seen |= Bit(key);
@@ -345,10 +422,10 @@ class LineScanner {
     // Scalar fields whose meaning depends on the event type: read after the loop.
     std::string_view price, size, side, best_bid, best_ask, new_tick, old_tick;
     if (!Consume('}')) {
+      Key key = Key::kEventStart;
       do {
         std::string_view name;
-        if (!ReadKey(&name)) return false;
-        const Key key = KeyFromName(name);
+        if (!ReadKey(key, &key, &name)) return false;
         if (key != Key::kOther) {
           if (seen & Bit(key)) return false;
           seen |= Bit(key);
@@ -377,7 +454,9 @@ class LineScanner {
           case Key::kBestAsk: ok = String(&best_ask); break;
           case Key::kNewTickSize: ok = String(&new_tick); break;
           case Key::kOldTickSize: ok = String(&old_tick); break;
+          case Key::kHash: ok = SkipString(); break;
           case Key::kOther: ok = !(top_level && (name == "type" || name == "frame")) && SkipString(); break;
+          default: ok = false; break;
         }
         if (!ok) return false;
       } while (Consume(','));
@@ -502,16 +581,18 @@ class LineScanner {
   const char* p_;
   const char* const end_;
   ParsedLine* const out_;
+  FastScanner::KeyOrder* const key_after_;
 };
 
 }  // namespace
 
 bool FastScanner::Scan(const char* data, size_t len, FeedFormat format, ParsedLine* out) {
   if (format == FeedFormat::kS) return false;
-  const size_t padded = len + FeedParser::kPadding;
-  if (copy_.size() < padded) copy_.resize(padded);
-  std::memcpy(copy_.data(), data, padded);
-  LineScanner scanner(copy_.data(), copy_.data() + len, out);
+  // kPadding bytes after the sentinel: FindStringEnd and key compares read ahead.
+  if (copy_.size() < len + FeedParser::kPadding) copy_.resize(len + FeedParser::kPadding);
+  std::memcpy(copy_.data(), data, len);
+  copy_[len] = '\0';
+  LineScanner scanner(copy_.data(), copy_.data() + len, out, &key_after_);
   return scanner.Line();
 }
 

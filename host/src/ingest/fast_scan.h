@@ -20,7 +20,9 @@
 // recorded line and on mutated variants).
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "ingest/feed_parser.h"
@@ -36,7 +38,12 @@ class FastScanner {
   // valid until the next Scan().
   bool Scan(const char* data, size_t len, FeedFormat format, ParsedLine* out);
 
+  // For each key (fast_scan.cc's Key), the key that followed it last time: the
+  // guess tried first for the next one.
+  using KeyOrder = std::array<uint8_t, 32>;
+
  private:
+  KeyOrder key_after_{};  // all 0 (event_type) to start: any guess is checked
   // A copy of the last line: the views of a ParsedLine must outlive the
   // caller's buffer until the next Parse(), as the DOM path's do.
   std::vector<char> copy_;
