@@ -14,6 +14,7 @@ struct Args {
   std::string feed;
   std::string db;       // replay-sqlite / sqlite-raw: database file (default: a temp file)
   int repeat = 3;       // throughput runs: best of N
+  bool fast_scan = true;  // parse / engine: false (--no-fast-scan) = FeedParser's DOM path only
   size_t limit = 0;     // in-memory benchmarks: first N lines only (0 = all)
   int64_t snapshot_interval_ms = -1;  // replay-sqlite: -1 = config default (60000)
   int64_t prune_keep_ms = -1;         // replay-sqlite: -1 = config default (86400000)

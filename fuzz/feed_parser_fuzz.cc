@@ -4,7 +4,9 @@
 //
 // It also checks the ParsedLine invariants the book engine relies on: every
 // level/change range stays inside its vector, so a malformed line can never make
-// the host index out of bounds.
+// the host index out of bounds; and that the fast scanner (ingest/fast_scan.h)
+// changes nothing: the parser with it gives the same result, events or error, as
+// the DOM path alone.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -32,15 +34,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 0) std::memcpy(buffer.data(), data, size);
   // Both reused across inputs, as in the host: no state may leak between lines.
   static polyhost::FeedParser parser;
-  static polyhost::ParsedLine line;
+  static polyhost::FeedParser dom_parser;
+  static polyhost::ParsedLine line, dom_line;
+  dom_parser.set_fast_scan(false);
   for (polyhost::FeedFormat format :
        {polyhost::FeedFormat::kAuto, polyhost::FeedFormat::kP, polyhost::FeedFormat::kS}) {
-    polyhost::ParseError error;
-    if (parser.Parse(buffer.data(), size, format, &line, &error)) {
+    polyhost::ParseError error, dom_error;
+    const bool ok = parser.Parse(buffer.data(), size, format, &line, &error);
+    if (ok) {
       CheckRanges(line);
     } else if (error.reason.empty()) {
       std::abort();  // a rejected line must say why
     }
+    const bool dom_ok = dom_parser.Parse(buffer.data(), size, format, &dom_line, &dom_error);
+    if (ok != dom_ok) std::abort();
+    if (ok && !(line == dom_line)) std::abort();
+    if (!ok && (error.field != dom_error.field || error.reason != dom_error.reason)) std::abort();
   }
   return 0;
 }

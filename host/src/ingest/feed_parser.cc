@@ -5,6 +5,8 @@
 #include <charconv>
 
 #include "core/decimal.h"
+#include "ingest/fast_scan.h"
+#include "ingest/feed_fields.h"
 
 namespace polyhost {
 
@@ -121,21 +123,9 @@ int64_t TimestampField(element value, const Field& field) {
 }
 
 Side SideField(element value, const Field& field) {
-  std::string_view s = StringField(value, field);
-  if (s == "BUY" || s == "buy" || s == "bid") return Side::kBid;
-  if (s == "SELL" || s == "sell" || s == "ask") return Side::kAsk;
-  Fail(field, "expected BUY/SELL or bid/ask");
-}
-
-EventType EventTypeFromName(std::string_view name) {
-  if (name == "book") return EventType::kBook;
-  if (name == "price_change") return EventType::kPriceChange;
-  if (name == "tick_size_change") return EventType::kTickSizeChange;
-  if (name == "last_trade_price") return EventType::kLastTradePrice;
-  if (name == "best_bid_ask") return EventType::kBestBidAsk;
-  if (name == "new_market") return EventType::kNewMarket;
-  if (name == "market_resolved") return EventType::kMarketResolved;
-  return EventType::kUnknown;
+  Side side;
+  if (!feed_fields::SideFromName(StringField(value, field), &side)) Fail(field, "expected BUY/SELL or bid/ask");
+  return side;
 }
 
 class LineBuilder {
@@ -158,7 +148,7 @@ class LineBuilder {
       element v = field.value;
       if (k == "event_type") {
         ev.type_name = StringField(v, Field{prefix, "event_type"});
-        ev.type = EventTypeFromName(ev.type_name);
+        ev.type = feed_fields::EventTypeFromName(ev.type_name);
         has_type = true;
       } else if (k == "market") {
         ev.market = StringField(v, Field{prefix, "market"});
@@ -191,20 +181,17 @@ class LineBuilder {
       }
     }
     if (!has_type) {
-      // Older captures and REST answers omit event_type: infer it from the shape.
-      if (has_bids && has_asks) {
-        ev.type = EventType::kBook;
-      } else if (has_price_changes || has_changes) {
-        ev.type = EventType::kPriceChange;
-      } else if (has_new_tick) {
-        ev.type = EventType::kTickSizeChange;
-      } else if (has_price && has_size && has_side && !ev.asset_id.empty()) {
-        ev.type = EventType::kPriceChange;  // the oldest flat shape
-      } else if (has_best_bid && has_best_ask) {
-        ev.type = EventType::kBestBidAsk;
-      } else {
-        ev.type = EventType::kUnknown;
-      }
+      ev.type = feed_fields::InferEventType({.bids = has_bids,
+                                             .asks = has_asks,
+                                             .changes = has_changes,
+                                             .price_changes = has_price_changes,
+                                             .price = has_price,
+                                             .size = has_size,
+                                             .side = has_side,
+                                             .best_bid = has_best_bid,
+                                             .best_ask = has_best_ask,
+                                             .new_tick = has_new_tick,
+                                             .asset_id = !ev.asset_id.empty()});
     }
     switch (ev.type) {
       case EventType::kBook: {
@@ -387,10 +374,14 @@ class LineBuilder {
 
 struct FeedParser::Impl {
   simdjson::dom::parser parser;
+  FastScanner scanner;
+  bool fast_scan = true;
 };
 
 FeedParser::FeedParser() : impl_(std::make_unique<Impl>()) {}
 FeedParser::~FeedParser() = default;
+
+void FeedParser::set_fast_scan(bool enabled) { impl_->fast_scan = enabled; }
 
 namespace {
 
@@ -425,13 +416,7 @@ void ParseFrame(element frame, const std::string& path, LineBuilder& b, ParsedLi
 }  // namespace
 
 bool FeedParser::Parse(const char* data, size_t len, FeedFormat format, ParsedLine* out, ParseError* error) {
-  out->kind = ParsedLine::Kind::kEvents;
-  out->format = FeedFormat::kP;
-  out->recv_ts_ms = 0;
-  out->text = {};
-  out->events.clear();
-  out->levels.clear();
-  out->changes.clear();
+  out->Clear();
 
   // Blank lines are ignored (recordings.md); bare PONG text is a text frame.
   size_t b = 0, e = len;
@@ -448,6 +433,11 @@ bool FeedParser::Parse(const char* data, size_t len, FeedFormat format, ParsedLi
       out->text = word;
       return true;
     }
+  }
+
+  if (impl_->fast_scan) {
+    if (impl_->scanner.Scan(data, len, format, out)) return true;
+    out->Clear();  // not one of the scanner's shapes: start over on the DOM path
   }
 
   element doc;

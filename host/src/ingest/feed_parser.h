@@ -50,6 +50,7 @@ struct ChangeItem {
   int64_t best_ask;
   bool has_best_bid;
   bool has_best_ask;
+  friend bool operator==(const ChangeItem&, const ChangeItem&) = default;  // views compare by content
 };
 
 struct FeedEvent {
@@ -69,6 +70,7 @@ struct FeedEvent {
   int64_t value = 0, value2 = 0;
   bool has_value = false, has_value2 = false;
   Side side = Side::kBid;
+  friend bool operator==(const FeedEvent&, const FeedEvent&) = default;
 };
 
 struct ParsedLine {
@@ -86,6 +88,20 @@ struct ParsedLine {
   std::span<const ChangeItem> items(const FeedEvent& e) const {
     return {changes.data() + e.changes_begin, e.changes_count};
   }
+  // Back to an empty format P line of events, keeping the vectors' capacity: the
+  // state Parse() starts each line from.
+  void Clear() {
+    kind = Kind::kEvents;
+    format = FeedFormat::kP;
+    recv_ts_ms = 0;
+    text = {};
+    events.clear();
+    levels.clear();
+    changes.clear();
+  }
+  // Same content (string views by their text): how the tests and the fuzz
+  // harness check that the fast scanner and the DOM path agree.
+  friend bool operator==(const ParsedLine&, const ParsedLine&) = default;
 };
 
 // Why a line was rejected: the JSON path of the field and a reason.
@@ -109,6 +125,11 @@ class FeedParser {
   // Parses one line (without its newline). `data` must have kPadding readable
   // bytes after data+len. Returns false and fills *error on a malformed line.
   bool Parse(const char* data, size_t len, FeedFormat format, ParsedLine* out, ParseError* error);
+
+  // Whether Parse() tries the fast scanner (fast_scan.h) before simdjson; on by
+  // default. Off, every line takes the DOM path: for the differential tests and
+  // for benchmarks that compare the two.
+  void set_fast_scan(bool enabled);
 
  private:
   struct Impl;
