@@ -141,14 +141,21 @@ def migrate_prints_applies_and_is_idempotent():
     run("migrate", "--db-url", pg, "--apply", "--print-sql", check=2)
 
 
-@test
-def db_copy_moves_sqlite_into_postgresql_verified():
+def sqlite_with_books_and_orders():
+    """A SQLite database with events, snapshots and execution rows (the sample
+    replayed, then run with both plugins on the paper relayer): (its dir, its URL)."""
     d = tmpdir()
     lite = f"sqlite:///{d}/src.db"
     run("replay", rec("sample.jsonl"), "--db-url", lite, check=0)
     run("run", "--feed", rec("sample.jsonl"), "--plugins", "dutchbook,spread", "--relayer", "paper",
         "--config", os.path.join(ROOT, "config", "sample.toml"), "--db-url", lite, check=0)
     run("snapshot", "--db-url", lite, check=0)
+    return d, lite
+
+
+@test
+def db_copy_moves_sqlite_into_postgresql_verified():
+    d, lite = sqlite_with_books_and_orders()
     pg = fresh_db("copy")
     out = json.loads(run("db", "copy", "--from", lite, "--to", pg, "--json", check=0).stdout)
     assert out["verified"] is True, out
@@ -172,12 +179,7 @@ def db_copy_moves_sqlite_into_postgresql_verified():
 
 @test
 def db_copy_goes_every_direction_verified():
-    d = tmpdir()
-    lite = f"sqlite:///{d}/src.db"
-    run("replay", rec("sample.jsonl"), "--db-url", lite, check=0)
-    run("run", "--feed", rec("sample.jsonl"), "--plugins", "dutchbook,spread", "--relayer", "paper",
-        "--config", os.path.join(ROOT, "config", "sample.toml"), "--db-url", lite, check=0)
-    run("snapshot", "--db-url", lite, check=0)
+    d, lite = sqlite_with_books_and_orders()
     want = all_books(lite)
     def copy(src, dst):
         out = json.loads(run("db", "copy", "--from", src, "--to", dst, "--json", check=0).stdout)
