@@ -298,11 +298,11 @@ class LineScanner {
   // neither overflow nor be a float.
   bool Integer(int64_t* out) {
     const char* start = p_;
-    int64_t v = 0;
-    while (*p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+    uint64_t v = 0;  // unsigned: a longer run may wrap (defined), and is refused below
+    while (*p_ >= '0' && *p_ <= '9') v = v * 10 + static_cast<uint64_t>(*p_++ - '0');
     const ptrdiff_t digits = p_ - start;
     if (digits == 0 || digits > 18 || (*start == '0' && digits > 1)) return false;
-    *out = v;
+    *out = static_cast<int64_t>(v);
     return true;
   }
 
@@ -316,13 +316,16 @@ class LineScanner {
       return true;
     }
     // Plain digits, the venue's form, without from_chars' generality.
-    int64_t v = 0;
+    uint64_t digits_value = 0;  // unsigned: a longer run may wrap (defined), and goes to from_chars
     size_t i = 0;
-    while (i < s.size() && static_cast<unsigned>(s[i] - '0') < 10) v = v * 10 + (s[i++] - '0');
+    while (i < s.size() && static_cast<unsigned>(s[i] - '0') < 10) {
+      digits_value = digits_value * 10 + static_cast<uint64_t>(s[i++] - '0');
+    }
     if (i == s.size() && i <= 18) {
-      *out = v;
+      *out = static_cast<int64_t>(digits_value);
       return true;
     }
+    int64_t v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || ptr != s.data() + s.size()) return false;
     *out = v;
