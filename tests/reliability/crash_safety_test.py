@@ -144,5 +144,61 @@ def kill_9_run_many_times(ph):
     complete(db)
 
 
+def stop_with_sigterm(ph, args, db):
+    """Runs `polyhost args --json`, sends SIGTERM once its first batch is
+    committed (so the feed is far from done), and returns its JSON summary
+    after checking it exited 0 and said where it stopped."""
+    p = subprocess.Popen([ph, *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env_without_db())
+    deadline = time.time() + 120
+    while p.poll() is None and committed_line(db) == 0 and time.time() < deadline:
+        time.sleep(0.005)
+    assert p.poll() is None, "the run ended before its first commit was seen: make the feed longer"
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, f"exit {p.returncode} after SIGTERM\n{err[-2000:]}"
+    summary = json.loads(out)
+    assert summary["stopped"] is True, summary
+    line = summary["stopped_at_line"]
+    assert 0 < line < summary["lines"] + 1 and committed_line(db) == line, (line, committed_line(db))
+    assert integrity_ok(db)
+    beyond = rows(db, "select count(*) from orderbook_events where line > ?", (line,))[0][0]
+    assert beyond == 0, f"{beyond} events stored beyond the line the run stopped at"
+    return summary
+
+
+def sigterm_stops_replay_and_run_gracefully(ph):
+    """SIGTERM during a replayed feed: `replay` and `run` stop reading, commit
+    what they applied (with a snapshot), print the summary and exit 0; a rerun
+    completes with exactly the clean run's events."""
+    d = tmpdir("sigterm")
+    cat = os.path.join(d, "ev.catalog.json")
+    feed = gen_feed(d, "ev.jsonl", "--format", "P", "--markets", "4", "--events", "3", "--outcomes", "4",
+                    "--messages", "200000", "--seed", "5", "--edge-rate", "0.03", "--catalog", cat)
+    total = line_count(feed)
+    ref = f"{d}/ref.db"
+    run(ph, "replay", feed, "--db-url", f"sqlite:///{ref}", check=0, timeout=600)
+    want = events_digest(ref)
+
+    db = f"{d}/replay.db"
+    args = ["replay", feed, "--db-url", f"sqlite:///{db}"]
+    s = stop_with_sigterm(ph, args, db)
+    assert s["stopped_at_line"] < total, s
+    assert rows(db, "select count(*) from orderbook_snapshots")[0][0] > 0  # the stop's snapshot
+    r = json.loads(run(ph, *args, "--json", check=0, timeout=600).stdout)
+    assert r["stopped"] is False, r
+    check_complete(db, want)
+
+    db = f"{d}/run.db"
+    args = ["run", "--plugins", "dutchbook", "--feed", feed, "--catalog", cat, "--relayer", "paper",
+            "--db-url", f"sqlite:///{db}"]
+    stop_with_sigterm(ph, args, db)
+    assert execution_inconsistencies(db) == []
+    json.loads(run(ph, *args, "--json", check=0, timeout=600).stdout)
+    check_complete(db, want)
+    assert execution_inconsistencies(db) == []
+
+
 if __name__ == "__main__":
-    main({f.__name__: f for f in (kill_9_replay_many_times, kill_9_run_many_times)})
+    main({f.__name__: f for f in (kill_9_replay_many_times, kill_9_run_many_times,
+                                  sigterm_stops_replay_and_run_gracefully)})

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/live_flags.h"
 #include "cli/progress.h"
 #include "replay/replayer.h"
 
@@ -48,6 +49,8 @@ boost::json::object SummaryJson(const ReplayFlags& flags, const ReplaySummary& s
   o["snapshots"] = s.snapshots_written;
   o["pruned_rows"] = s.pruned_rows;
   o["bytes"] = s.bytes;
+  o["stopped"] = s.stopped;
+  if (s.stopped) o["stopped_at_line"] = s.stopped_at_line;
   o["seconds"] = s.seconds;
   o["lines_per_second"] = s.seconds > 0 ? static_cast<double>(s.counters.lines) / s.seconds : 0.0;
   return o;
@@ -74,6 +77,10 @@ void PrintSummary(const ReplayFlags& flags, const ReplaySummary& s) {
     std::printf("  stored %lld event rows (%lld already stored), %lld snapshot sets, pruned %lld\n",
                 static_cast<long long>(s.store.events_written), static_cast<long long>(s.store.events_skipped),
                 static_cast<long long>(s.snapshots_written), static_cast<long long>(s.pruned_rows));
+  }
+  if (s.stopped) {
+    std::printf("  stopped by a signal after line %lld (a rerun resumes there)\n",
+                static_cast<long long>(s.stopped_at_line));
   }
   std::printf("  %.3f s, %.0f lines/s, %.1f MB/s\n", s.seconds,
               s.seconds > 0 ? static_cast<double>(c.lines) / s.seconds : 0.0,
@@ -108,6 +115,10 @@ void AddReplayCommand(CLI::App& app, CommandRegistry& registry) {
     options.store = store.get();
     options.snapshot_interval_ms = config.ingestion.snapshot_interval_ms;
     options.prune_keep_ms = config.ingestion.prune_keep_ms;
+    // SIGINT/SIGTERM: stop reading, commit what was applied (with a snapshot),
+    // print the summary, exit 0; a rerun resumes. A second signal exits 130.
+    InstallStopSignals();
+    options.stop = StopSignalFlag();
     int printed = 0;
     int64_t suppressed = 0;
     options.on_warning = [&](const std::string& msg) {

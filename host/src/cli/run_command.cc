@@ -132,10 +132,12 @@ void AddRunCommands(CLI::App& app, CommandRegistry& registry) {
     o.store = store.get();
     // Pauses asked through the control extension (tgbot /pause) survive a restart.
     if (store) o.pause_file = DefaultPauseFile(config.db.url);
-    if (flags->hold) {
-      InstallStopSignals();
-      o.hold_until = StopSignalFlag();
-    }
+    // SIGINT/SIGTERM end a replayed feed as at its end (the run's records and
+    // a snapshot committed, the summary printed, exit 0; a rerun resumes), and
+    // end --hold; a second signal exits 130 at once.
+    InstallStopSignals();
+    o.stop = StopSignalFlag();
+    if (flags->hold) o.hold_until = StopSignalFlag();
     if (flags->feed.empty() == flags->ws.empty()) throw UsageError("give exactly one of --feed FILE and --ws URL");
     LiveOptions live;
     if (!flags->ws.empty()) {

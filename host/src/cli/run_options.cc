@@ -63,6 +63,10 @@ void PrintRunSummary(const RunSummary& s) {
               static_cast<long long>(c.lines), static_cast<long long>(c.events), static_cast<long long>(s.replay.assets),
               static_cast<long long>(s.replay.stale_assets), static_cast<long long>(c.malformed), s.replay.seconds,
               s.replay.seconds > 0 ? static_cast<double>(c.lines) / s.replay.seconds : 0.0);
+  if (s.replay.stopped) {
+    std::printf("stopped by a signal after line %lld (a rerun resumes there)\n",
+                static_cast<long long>(s.replay.stopped_at_line));
+  }
   std::printf("plans %lld, orders %lld, fills %lld\n", static_cast<long long>(s.plans),
               static_cast<long long>(s.orders), static_cast<long long>(s.fills));
   std::printf("%-14s %-8s %7s %8s %8s %7s %6s %12s %10s %12s\n", "plugin", "state", "plans", "accepted", "rejected",
@@ -88,6 +92,8 @@ boost::json::object RunSummaryJson(const RunSummary& s) {
   o["lines"] = s.replay.counters.lines;
   o["events"] = s.replay.counters.events;
   o["malformed"] = s.replay.counters.malformed;
+  o["stopped"] = s.replay.stopped;
+  if (s.replay.stopped) o["stopped_at_line"] = s.replay.stopped_at_line;
   o["plans"] = s.plans;
   o["orders"] = s.orders;
   o["fills"] = s.fills;

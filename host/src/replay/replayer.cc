@@ -43,6 +43,11 @@ ReplaySummary Replay(const ReplayOptions& options, BookEngine& engine) {
   bool too_long = false;
   while (reader.Next(&line, &too_long)) {
     const int64_t line_no = reader.line_number();
+    if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) [[unlikely]] {
+      summary.stopped = true;
+      summary.stopped_at_line = line_no - 1;  // this line is not applied; a rerun starts here
+      break;
+    }
     bool ok;
     if (too_long) {
       ok = false;
@@ -79,7 +84,7 @@ ReplaySummary Replay(const ReplayOptions& options, BookEngine& engine) {
     // persist_snapshot_now at the end, so `polyhost book` reads one snapshot plus nothing.
     engine.CollectSnapshots(engine.last_ts_ms(), &batch);
     ++summary.snapshots_written;
-    submit(reader.line_number());
+    submit(summary.stopped ? summary.stopped_at_line : reader.line_number());
     options.store->Flush();
     if (options.prune_keep_ms > 0 && engine.last_ts_ms() > options.prune_keep_ms) {
       summary.pruned_rows = options.store->PruneEventsBefore(engine.last_ts_ms() - options.prune_keep_ms);

@@ -6,6 +6,7 @@
 // duplicating or losing events.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,10 @@ struct ReplayOptions {
   // Called just before each batch goes to the store, to add rows of its own
   // (orders, fills, audit) to the same transaction.
   std::function<void(WriteBatch*)> on_batch;
+  // When it becomes true (SIGINT/SIGTERM), the replay stops reading and ends as
+  // at the end of the file: the last batch and a snapshot are committed, so a
+  // rerun resumes after the last line applied. Checked once per line.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ReplaySummary {
@@ -48,6 +53,8 @@ struct ReplaySummary {
   int64_t pruned_rows = 0;
   StoreStats store;
   double seconds = 0;
+  bool stopped = false;         // `stop` ended the replay before the end of the file
+  int64_t stopped_at_line = 0;  // then: the last line applied (a rerun resumes after it)
 };
 
 // Thrown under --strict (and for I/O failures): the message names file:line.

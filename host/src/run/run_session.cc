@@ -164,6 +164,7 @@ class Session final : public RelayerListener, public RunControlTarget {
     }
     ro.on_warning = options_.on_warning;
     ro.on_progress = options_.on_progress;
+    ro.stop = options_.stop;
     if (options_.on_live_stats) {
       ro.on_progress = [this, &engine](int64_t done, int64_t total) {
         if (options_.on_progress) options_.on_progress(done, total);

@@ -67,6 +67,9 @@ struct RunOptions {
   // Set: after the feed, keep the plugins running (a bot answers, control calls
   // are applied) until *hold_until becomes true (run --hold).
   const std::atomic<bool>* hold_until = nullptr;
+  // A replayed feed (feed_path) stops reading when *stop becomes true
+  // (SIGINT/SIGTERM) and ends as at the end of the file (ReplayOptions::stop).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // polyhost_book_update_seconds times one feed line in this many (a power of two).
