@@ -79,8 +79,11 @@ def kill_cycles(ph, d, make_args, after_kill, feed_lines, verify_complete):
           f"{progress}")
     # The moments are random; most must land inside the run or the test proves little.
     assert hits >= KILLS // 2, f"only {hits} of {KILLS} kills hit a running process"
-    middle = {c for c in progress if 0 < c < feed_lines}
-    assert len(middle) >= 3, f"kills stopped runs mid-feed at only {sorted(middle)} (of {feed_lines} lines)"
+    # At least three kills must stop a run mid-feed. (Counted per kill: with a
+    # batch of 16384 lines there are only four mid-feed watermarks in 80,000
+    # lines, so asking for three distinct ones failed by chance.)
+    middle = [c for c in progress if 0 < c < feed_lines]
+    assert len(middle) >= 3, f"only {len(middle)} kills stopped runs mid-feed, at {middle} (of {feed_lines} lines)"
     return db
 
 
