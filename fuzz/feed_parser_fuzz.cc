@@ -32,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // never take it for part of the line.
   std::vector<char> buffer(size + polyhost::FeedParser::kPadding, '}');
   if (size > 0) std::memcpy(buffer.data(), data, size);
+  // Half the inputs end in a newline, as LineReader leaves them: the fast
+  // scanner then reads the line in place instead of copying it.
+  if (size > 0 && (data[size - 1] & 1) != 0) buffer[size] = '\n';
   // Both reused across inputs, as in the host: no state may leak between lines.
   static polyhost::FeedParser parser;
   static polyhost::FeedParser dom_parser;

@@ -41,33 +41,33 @@ uint64_t AssetKeyIndex::Hash(std::string_view market, std::string_view asset_id)
   return Mix(h ^ kSeed1, tail ^ kSeed0);
 }
 
+bool AssetKeyIndex::Matches(const Entry& e, std::string_view market, std::string_view asset_id) const {
+  if (e.asset_len != asset_id.size() || e.market_len != market.size()) return false;
+  const char* p = bytes_.data() + e.offset;
+  return (asset_id.empty() || std::memcmp(p, asset_id.data(), asset_id.size()) == 0) &&
+         (market.empty() || std::memcmp(p + asset_id.size(), market.data(), market.size()) == 0);
+}
+
 uint32_t AssetKeyIndex::FindHashed(std::string_view market, std::string_view asset_id, uint64_t hash) const {
   if (slots_.empty()) return kNotFound;
   const size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.key == kNotFound) return kNotFound;
-    if (s.hash == hash) {
-      const Entry& e = entries_[s.key];
-      if (e.asset_id == asset_id && e.market == market) return s.key;
-    }
+    if (s.hash == hash && Matches(entries_[s.key], market, asset_id)) return s.key;
   }
 }
 
-uint32_t AssetKeyIndex::FindOrInsert(std::string_view market, std::string_view asset_id, bool* inserted) {
-  const uint64_t hash = Hash(market, asset_id);
-  if (const uint32_t key = FindHashed(market, asset_id, hash); key != kNotFound) {
-    *inserted = false;
-    return key;
-  }
+uint32_t AssetKeyIndex::Insert(std::string_view market, std::string_view asset_id, uint64_t hash) {
   if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
   const auto key = static_cast<uint32_t>(entries_.size());
-  entries_.push_back({std::string(market), std::string(asset_id)});
+  entries_.push_back({bytes_.size(), static_cast<uint32_t>(asset_id.size()), static_cast<uint32_t>(market.size())});
+  bytes_.insert(bytes_.end(), asset_id.begin(), asset_id.end());
+  bytes_.insert(bytes_.end(), market.begin(), market.end());
   const size_t mask = slots_.size() - 1;
   size_t i = hash & mask;
   while (slots_[i].key != kNotFound) i = (i + 1) & mask;
   slots_[i] = {hash, key};
-  *inserted = true;
   return key;
 }
 

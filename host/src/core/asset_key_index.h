@@ -8,6 +8,13 @@
 // the asset id 8 bytes at a time plus the market's last 8 bytes and length, and
 // a hit is confirmed by comparing both strings, so any two distinct pairs stay
 // distinct whatever their hashes. Keys are never removed. Not thread-safe.
+//
+// With hundreds of assets the slots and the stored ids are not in L1 when a
+// line names an asset: a lookup is mostly waiting for memory. So each key's
+// two strings are stored next to each other in one arena (one miss, not two
+// heap blocks), and a caller with several ids at hand (a price_change's items)
+// hashes them all and prefetches their slots first (Hash + PrefetchSlot +
+// FindOrInsertHashed), so the misses overlap.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +33,34 @@ class AssetKeyIndex {
     return FindHashed(market, asset_id, Hash(market, asset_id));
   }
   // The key of (market, asset_id), adding it (key = size() before) when new.
-  uint32_t FindOrInsert(std::string_view market, std::string_view asset_id, bool* inserted);
+  uint32_t FindOrInsert(std::string_view market, std::string_view asset_id, bool* inserted) {
+    return FindOrInsertHashed(market, asset_id, Hash(market, asset_id), inserted);
+  }
+  // The same with hash = Hash(market, asset_id) computed by the caller.
+  uint32_t FindOrInsertHashed(std::string_view market, std::string_view asset_id, uint64_t hash, bool* inserted) {
+    const uint32_t key = FindHashed(market, asset_id, hash);
+    if (key != kNotFound) [[likely]] {
+      *inserted = false;
+      return key;
+    }
+    *inserted = true;
+    return Insert(market, asset_id, hash);
+  }
+
+  // Starts loading the first slot a lookup of `hash` reads (a hint only).
+  void PrefetchSlot(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
 
   size_t size() const { return entries_.size(); }
+  std::string_view market(uint32_t key) const {
+    const Entry& e = entries_[key];
+    return {bytes_.data() + e.offset + e.asset_len, e.market_len};
+  }
+  std::string_view asset_id(uint32_t key) const {
+    const Entry& e = entries_[key];
+    return {bytes_.data() + e.offset, e.asset_len};
+  }
 
   static uint64_t Hash(std::string_view market, std::string_view asset_id);
 
@@ -37,14 +69,19 @@ class AssetKeyIndex {
     uint64_t hash = 0;
     uint32_t key = kNotFound;  // kNotFound: empty
   };
+  // A key's asset id then its market, at bytes_[offset].
   struct Entry {
-    std::string market, asset_id;
+    uint64_t offset;
+    uint32_t asset_len, market_len;
   };
   uint32_t FindHashed(std::string_view market, std::string_view asset_id, uint64_t hash) const;
+  bool Matches(const Entry& e, std::string_view market, std::string_view asset_id) const;
+  uint32_t Insert(std::string_view market, std::string_view asset_id, uint64_t hash);
   void Grow();
 
   std::vector<Slot> slots_;  // size a power of two (or 0), at most half full
   std::vector<Entry> entries_;
+  std::vector<char> bytes_;  // every key's ids
 };
 
 }  // namespace polyhost

@@ -90,9 +90,9 @@ enum class Key : uint8_t {
 
 constexpr uint32_t Bit(Key k) { return uint32_t{1} << static_cast<int>(k); }
 
-// A key name as little-endian words, compared with plain loads: the key lies in
-// the scanner's copy of the line, with kPadding bytes after it, so reading eight
-// bytes from its start or end is always safe.
+// A key name as little-endian words, compared with plain loads: the line has
+// kPadding readable bytes after it, so reading eight bytes from a key's start or
+// end is always safe.
 uint64_t Load8(const char* p) {
   uint64_t w;
   std::memcpy(&w, p, 8);
@@ -186,9 +186,10 @@ bool OptionalDecimal(std::string_view s, int64_t* value, bool* has) { return All
 // One pass over one line. Every method returns false as soon as the line is not
 // one of the shapes handled here; nothing is ever reported as an error.
 //
-// The byte at `end` is a NUL sentinel (Scan() copies the line) and no token
-// starts with or contains a NUL, so every match fails there: the scanner needs
-// no bounds checks and never moves past the end of the line.
+// The byte at `end` is a sentinel, a control byte (the line's own newline, or
+// the NUL of Scan()'s copy), and no token starts with or contains one, so
+// every match fails there: the scanner needs no bounds checks and never moves
+// past the end of the line.
 class LineScanner {
  public:
   LineScanner(const char* begin, const char* end, ParsedLine* out, FastScanner::KeyOrder* key_after)
@@ -218,7 +219,7 @@ class LineScanner {
 
   template <size_t N>
   bool Literal(const char (&text)[N]) {
-    if (std::memcmp(p_, text, N - 1) != 0) return false;  // stops at the sentinel, as no literal holds a NUL
+    if (std::memcmp(p_, text, N - 1) != 0) return false;  // fails at the sentinel: no literal holds a control byte
     p_ += N - 1;
     return true;
   }
@@ -591,7 +592,16 @@ class LineScanner {
 
 bool FastScanner::Scan(const char* data, size_t len, FeedFormat format, ParsedLine* out) {
   if (format == FeedFormat::kS) return false;
-  // kPadding bytes after the sentinel: FindStringEnd and key compares read ahead.
+  // A control byte right after the line (the '\n' that ended it in a file or
+  // LineReader's buffer, or a NUL) already is a sentinel: no string, number,
+  // key or literal the scanner takes contains one. Then the line is scanned in
+  // place, saving a copy of every line (~5% of parse + book).
+  if (static_cast<unsigned char>(data[len]) < 0x20) {
+    LineScanner scanner(data, data + len, out, &key_after_);
+    return scanner.Line();
+  }
+  // Otherwise a copy ending in a NUL, with kPadding bytes after the sentinel:
+  // FindStringEnd and key compares read ahead.
   if (copy_.size() < len + FeedParser::kPadding) copy_.resize(len + FeedParser::kPadding);
   std::memcpy(copy_.data(), data, len);
   copy_[len] = '\0';

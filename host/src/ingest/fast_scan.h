@@ -32,10 +32,13 @@ namespace polyhost {
 class FastScanner {
  public:
   // Tries the line (data, len), which has FeedParser::kPadding readable bytes
-  // after it, on a cleared *out (ParsedLine::Clear()). Returns true when *out is filled exactly as the DOM path would fill
-  // it; false ("not mine") leaves *out in an unspecified state for the caller to
-  // reset. The string views of an accepted line point into this scanner and stay
-  // valid until the next Scan().
+  // after it, on a cleared *out (ParsedLine::Clear()). Returns true when *out is
+  // filled exactly as the DOM path would fill it; false ("not mine") leaves *out
+  // in an unspecified state for the caller to reset. The string views of an
+  // accepted line stay valid until the next Scan() while the caller's bytes
+  // (data, len + 1) are unchanged: they point into the caller's buffer when the
+  // byte after the line is a control byte (scanned in place), into a copy
+  // otherwise.
   bool Scan(const char* data, size_t len, FeedFormat format, ParsedLine* out);
 
   // For each key (fast_scan.cc's Key), the key that followed it last time: the
@@ -44,8 +47,8 @@ class FastScanner {
 
  private:
   KeyOrder key_after_{};  // all 0 (event_type) to start: any guess is checked
-  // A copy of the last line: the views of a ParsedLine must outlive the
-  // caller's buffer until the next Parse(), as the DOM path's do.
+  // A copy of the last line, NUL-terminated, when the caller's byte after the
+  // line could not serve as the sentinel.
   std::vector<char> copy_;
 };
 

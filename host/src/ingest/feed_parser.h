@@ -8,7 +8,9 @@
 // rejected whole and never half-applied.
 //
 // Thread: one FeedParser per thread. Everything in a ParsedLine (string views
-// included) is valid until the next Parse() on the same parser.
+// included) is valid until the next Parse() on the same parser, and while the
+// caller's line bytes are unchanged: views may point into them (text frames,
+// and lines the fast scanner reads in place, fast_scan.h).
 #pragma once
 
 #include <cstddef>
@@ -123,7 +125,9 @@ class FeedParser {
   static constexpr size_t kPadding = 64;
 
   // Parses one line (without its newline). `data` must have kPadding readable
-  // bytes after data+len. Returns false and fills *error on a malformed line.
+  // bytes after data+len (LineReader leaves the line's newline first, which
+  // saves the fast scanner a copy). Returns false and fills *error on a
+  // malformed line.
   bool Parse(const char* data, size_t len, FeedFormat format, ParsedLine* out, ParseError* error);
 
   // Whether Parse() tries the fast scanner (fast_scan.h) before simdjson; on by

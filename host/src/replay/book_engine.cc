@@ -18,6 +18,33 @@ uint32_t BookEngine::Intern(std::string_view market, std::string_view asset_id, 
   return inserted ? AddAsset(key, market, asset_id, batch) : key;
 }
 
+// item_keys_[i] = Intern(market, items[i].asset_id), in item order, with the
+// memory loads of all the items' lookups overlapping: every slot is requested
+// before the first is read, and every asset's state and top levels before the
+// first change is applied. With hundreds of books these loads miss L1/L2, and
+// a price_change names two or more assets (the outcomes of a market).
+void BookEngine::InternItems(std::string_view market, std::span<const ChangeItem> items, WriteBatch* batch) {
+  if (market.empty()) market = default_market_;
+  const size_t n = items.size();
+  item_keys_.resize(n);
+  item_hashes_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    item_hashes_[i] = AssetKeyIndex::Hash(market, items[i].asset_id);
+    index_.PrefetchSlot(item_hashes_[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    bool inserted = false;
+    uint32_t key = index_.FindOrInsertHashed(market, items[i].asset_id, item_hashes_[i], &inserted);
+    if (inserted) key = AddAsset(key, market, items[i].asset_id, batch);
+    item_keys_[i] = key;
+    __builtin_prefetch(&assets_[key]->book);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::span<const Level> side = assets_[item_keys_[i]]->book.levels(items[i].side);
+    if (!side.empty()) __builtin_prefetch(side.data());
+  }
+}
+
 // A new asset's state (out of line: once per asset).
 uint32_t BookEngine::AddAsset(uint32_t key, std::string_view market, std::string_view asset_id, WriteBatch* batch) {
   auto state = std::make_unique<AssetState>();
@@ -110,11 +137,8 @@ void BookEngine::ApplyPEvent(const ParsedLine& line, const FeedEvent& ev, int64_
     case EventType::kPriceChange: {
       auto items = line.items(ev);
       // Apply every change of the event first, then check the venue's best levels.
-      item_keys_.clear();
-      for (const ChangeItem& c : items) {
-        item_keys_.push_back(Intern(ev.market, c.asset_id, batch));
-        ApplyChange(item_keys_.back(), c, ev, line_no, batch);
-      }
+      InternItems(ev.market, items, batch);
+      for (size_t i = 0; i < items.size(); ++i) ApplyChange(item_keys_[i], items[i], ev, line_no, batch);
       for (size_t i = 0; i < items.size(); ++i) {
         const ChangeItem& c = items[i];
         if (!c.has_best_bid && !c.has_best_ask) continue;

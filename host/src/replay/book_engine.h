@@ -19,9 +19,9 @@
 
 namespace polyhost {
 
+// The fields every update touches come first (one cache line with the book's
+// vectors), the ids last.
 struct AssetState {
-  std::string market;
-  std::string asset_id;
   OrderBook book;
   bool has_book = false;          // a book/snapshot has been applied
   bool stale = false;             // continuity lost since the last book/snapshot
@@ -32,6 +32,8 @@ struct AssetState {
   int64_t events = 0;
   int64_t continuity_breaks = 0;
   bool status_dirty = false;
+  std::string market;
+  std::string asset_id;
 };
 
 struct EngineCounters {
@@ -81,6 +83,7 @@ class BookEngine {
 
  private:
   uint32_t Intern(std::string_view market, std::string_view asset_id, WriteBatch* batch);
+  void InternItems(std::string_view market, std::span<const ChangeItem> items, WriteBatch* batch);
   uint32_t AddAsset(uint32_t key, std::string_view market, std::string_view asset_id, WriteBatch* batch);
   void Touch(uint32_t key);
   void MarkStale(AssetState& a);
@@ -96,7 +99,8 @@ class BookEngine {
   std::string default_market_;
   std::vector<std::unique_ptr<AssetState>> assets_;
   AssetKeyIndex index_;  // (market, asset_id) -> key
-  std::vector<uint32_t> item_keys_;  // scratch: keys of one price_change's items
+  std::vector<uint32_t> item_keys_;    // scratch: keys of one price_change's items
+  std::vector<uint64_t> item_hashes_;  // scratch: their AssetKeyIndex hashes
   std::vector<uint32_t> touched_;
   std::vector<uint64_t> touched_epoch_;
   uint64_t epoch_ = 0;
