@@ -8,19 +8,33 @@ namespace {
 // Sorts best-first, keeps the last entry for a repeated price, drops zero sizes.
 template <class BetterThan>
 void BuildSide(std::span<const Level> in, std::vector<Level>& out, BetterThan better) {
-  out.assign(in.begin(), in.end());
-  // Stable so that among equal prices the original order is kept; then keep the last.
-  std::stable_sort(out.begin(), out.end(),
-                   [&](const Level& a, const Level& b) { return better(a.price, b.price); });
-  size_t w = 0;
-  for (size_t r = 0; r < out.size(); ++r) {
-    if (w > 0 && out[w - 1].price == out[r].price) {
-      out[w - 1] = out[r];
-    } else {
-      out[w++] = out[r];
-    }
+  // The venue sends each side strictly worst-first (bids ascending, asks
+  // descending): then the book is the reversed copy, without a sort (and
+  // stable_sort's temporary buffer). Strictly ordered input has no repeated price.
+  bool worst_first = true, best_first = true;
+  for (size_t i = 1; i < in.size(); ++i) {
+    worst_first = worst_first && better(in[i].price, in[i - 1].price);
+    best_first = best_first && better(in[i - 1].price, in[i].price);
   }
-  out.resize(w);
+  if (worst_first) {
+    out.assign(in.rbegin(), in.rend());
+  } else if (best_first) {
+    out.assign(in.begin(), in.end());
+  } else {
+    out.assign(in.begin(), in.end());
+    // Stable so that among equal prices the original order is kept; then keep the last.
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const Level& a, const Level& b) { return better(a.price, b.price); });
+    size_t w = 0;
+    for (size_t r = 0; r < out.size(); ++r) {
+      if (w > 0 && out[w - 1].price == out[r].price) {
+        out[w - 1] = out[r];
+      } else {
+        out[w++] = out[r];
+      }
+    }
+    out.resize(w);
+  }
   std::erase_if(out, [](const Level& l) { return l.size <= 0; });
 }
 

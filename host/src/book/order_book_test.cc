@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -80,6 +81,47 @@ TEST_CASE("random updates match a std::map model") {
   for (auto [p, s] : bids) CHECK(b.bids()[i++] == Level{p, s});
   i = 0;
   for (auto [p, s] : asks) CHECK(b.asks()[i++] == Level{p, s});
+}
+
+TEST_CASE("snapshots in any order match a std::map model (sorted either way, shuffled, repeats, zeros)") {
+  std::mt19937 rng(11);
+  OrderBook b;
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<Level> bids, asks;
+    const int n = static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      bids.push_back({static_cast<int64_t>(rng() % 40) * 10000, (rng() % 5 == 0) ? 0 : static_cast<int64_t>(rng() % 900 + 1)});
+      asks.push_back({static_cast<int64_t>(rng() % 40) * 10000, (rng() % 5 == 0) ? 0 : static_cast<int64_t>(rng() % 900 + 1)});
+    }
+    // A third of the rounds as the venue sends them (worst-first, distinct
+    // prices), a third best-first, the rest as drawn.
+    auto by_price = [](const Level& x, const Level& y) { return x.price < y.price; };
+    auto same_price = [](const Level& x, const Level& y) { return x.price == y.price; };
+    if (round % 3 != 2) {
+      for (auto* side : {&bids, &asks}) {
+        std::sort(side->begin(), side->end(), by_price);
+        side->erase(std::unique(side->begin(), side->end(), same_price), side->end());
+      }
+      std::reverse(asks.begin(), asks.end());  // asks descending: worst-first
+      if (round % 3 == 1) {
+        std::reverse(bids.begin(), bids.end());
+        std::reverse(asks.begin(), asks.end());
+      }
+    }
+    std::map<int64_t, int64_t, std::greater<>> want_bids;
+    std::map<int64_t, int64_t> want_asks;
+    for (const Level& l : bids) want_bids[l.price] = l.size;  // the later entry wins
+    for (const Level& l : asks) want_asks[l.price] = l.size;
+    std::erase_if(want_bids, [](const auto& kv) { return kv.second <= 0; });
+    std::erase_if(want_asks, [](const auto& kv) { return kv.second <= 0; });
+    b.ApplySnapshot(bids, asks);
+    REQUIRE(b.bids().size() == want_bids.size());
+    REQUIRE(b.asks().size() == want_asks.size());
+    size_t i = 0;
+    for (auto [p, sz] : want_bids) REQUIRE(b.bids()[i++] == Level{p, sz});
+    i = 0;
+    for (auto [p, sz] : want_asks) REQUIRE(b.asks()[i++] == Level{p, sz});
+  }
 }
 
 }  // namespace

@@ -28,11 +28,15 @@ constexpr uint64_t kSeed1 = 0xe7037ed1a0b428dbULL;
 }  // namespace
 
 uint64_t AssetKeyIndex::Hash(std::string_view market, std::string_view asset_id) {
+  // Each 16-byte chunk is mixed on its own, with a seed that depends on its
+  // position, and the results are summed: the multiplies do not wait for each
+  // other (a 77-digit id is five chunks), unlike a chain of mixes.
   uint64_t h = Mix(asset_id.size() ^ kSeed0, market.size() ^ kSeed1);
   const char* p = asset_id.data();
   size_t n = asset_id.size();
-  for (; n >= 16; p += 16, n -= 16) h = Mix(Load(p, 8) ^ kSeed0 ^ h, Load(p + 8, 8) ^ kSeed1);
-  if (n > 0) h = Mix(Load(p, n) ^ kSeed0 ^ h, (n > 8 ? Load(p + 8, n - 8) : 0) ^ kSeed1);
+  uint64_t chunk_seed = kSeed0;
+  for (; n >= 16; p += 16, n -= 16, chunk_seed += kSeed1) h += Mix(Load(p, 8) ^ chunk_seed, Load(p + 8, 8) ^ kSeed1);
+  if (n > 0) h += Mix(Load(p, n) ^ chunk_seed, (n > 8 ? Load(p + 8, n - 8) : 0) ^ kSeed1);
   // The market's tail: token ids are unique across markets on Polymarket, so
   // the market rarely separates pairs; it only has to keep "the same asset id
   // in many markets" (test feeds, format S) off one probe chain.
