@@ -415,6 +415,10 @@ void ParseFrame(element frame, const std::string& path, LineBuilder& b, ParsedLi
 
 }  // namespace
 
+namespace {
+constexpr size_t kPrefetchMaxBytes = 4096;  // of the next line (a book line is ~2 KB)
+}  // namespace
+
 bool FeedParser::Parse(const char* data, size_t len, FeedFormat format, ParsedLine* out, ParseError* error) {
   out->Clear();
 
@@ -436,6 +440,14 @@ bool FeedParser::Parse(const char* data, size_t len, FeedFormat format, ParsedLi
   }
 
   if (impl_->fast_scan) {
+    // The next line usually follows this one in the caller's buffer (LineReader's
+    // block, a feed in memory) and is not in cache yet: scanning a line stalled
+    // on loading its bytes (a quarter of the scanner's time at ~1 GB/s, as the
+    // hardware prefetcher stops at every 4 KiB page). Ask for about as many
+    // bytes as this line had, while this one is being scanned. Prefetches
+    // never fault, so reading past the caller's buffer is harmless.
+    const size_t ahead = len < kPrefetchMaxBytes ? len : kPrefetchMaxBytes;
+    for (size_t off = 0; off < ahead; off += 64) __builtin_prefetch(data + len + 64 + off);
     if (impl_->scanner.Scan(data, len, format, out)) return true;
     out->Clear();  // not one of the scanner's shapes: start over on the DOM path
   }
