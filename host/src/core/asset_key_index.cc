@@ -33,10 +33,17 @@ uint64_t AssetKeyIndex::Hash(std::string_view market, std::string_view asset_id)
   // other (a 77-digit id is five chunks), unlike a chain of mixes.
   uint64_t h = Mix(asset_id.size() ^ kSeed0, market.size() ^ kSeed1);
   const char* p = asset_id.data();
-  size_t n = asset_id.size();
+  const size_t n = asset_id.size();
   uint64_t chunk_seed = kSeed0;
-  for (; n >= 16; p += 16, n -= 16, chunk_seed += kSeed1) h += Mix(Load(p, 8) ^ chunk_seed, Load(p + 8, 8) ^ kSeed1);
-  if (n > 0) h += Mix(Load(p, n) ^ chunk_seed, (n > 8 ? Load(p + 8, n - 8) : 0) ^ kSeed1);
+  if (n >= 16) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16, chunk_seed += kSeed1) h += Mix(Load(p + i, 8) ^ chunk_seed, Load(p + i + 8, 8) ^ kSeed1);
+    // The tail as the last 16 bytes (overlapping the chunk before): fixed-size
+    // loads, where a variable-length copy was a byte loop.
+    if (i < n) h += Mix(Load(p + n - 16, 8) ^ chunk_seed, Load(p + n - 8, 8) ^ kSeed1);
+  } else if (n > 0) {
+    h += Mix(Load(p, n) ^ chunk_seed, (n > 8 ? Load(p + 8, n - 8) : 0) ^ kSeed1);
+  }
   // The market's tail: token ids are unique across markets on Polymarket, so
   // the market rarely separates pairs; it only has to keep "the same asset id
   // in many markets" (test feeds, format S) off one probe chain.
