@@ -114,7 +114,7 @@ unsigned FirstByte(uint64_t w, char c) {
 // digit loops mispredicted their exit whenever the length changed (2 of 3
 // values). Returns false for anything else (the caller's general path then
 // decides, ParseDecimal's errors included); on true *end is the closing quote.
-bool ShortDecimal(const char* p, int64_t* out, const char** end) {
+[[gnu::always_inline]] inline bool ShortDecimal(const char* p, int64_t* out, const char** end) {
   constexpr uint64_t kOnes = 0x0101010101010101;
   const uint64_t raw = Load8(p);
   const unsigned quote = FirstByte(raw, '"');
@@ -300,16 +300,22 @@ class LineScanner {
 
   // A string value holding a decimal: false when the value is not a plain
   // string, otherwise *err is ParseDecimal's verdict on it (and *out its value on
-  // kOk). The common form, 1-12 digits with at most six fractional ones, is read
-  // in the same pass that finds the closing quote; ParseDecimal takes the rest.
-  bool DecimalString(int64_t* out, DecimalError* err) {
+  // kOk). Values of up to 7 bytes take ShortDecimal, inline (ten a line).
+  [[gnu::always_inline]] bool DecimalString(int64_t* out, DecimalError* err) {
     if (*p_ != '"') return false;
-    const char* const digits = p_ + 1;
-    if (const char* quote; ShortDecimal(digits, out, &quote)) {
+    if (const char* quote; ShortDecimal(p_ + 1, out, &quote)) [[likely]] {
       *err = DecimalError::kOk;
       p_ = quote + 1;
       return true;
     }
+    return LongDecimalString(out, err);
+  }
+
+  // DecimalString's other values. The common form, 1-12 digits with at most
+  // six fractional ones, is read in the same pass that finds the closing quote;
+  // ParseDecimal takes the rest.
+  [[gnu::noinline]] bool LongDecimalString(int64_t* out, DecimalError* err) {
+    const char* const digits = p_ + 1;
     const char* d = digits;
     uint64_t whole = 0;
     while (static_cast<unsigned>(*d - '0') < 10) whole = whole * 10 + static_cast<unsigned>(*d++ - '0');
