@@ -27,6 +27,11 @@ TEST_CASE("AssetKeyIndex hands out dense keys and finds every pair again", "[cor
     CHECK(inserted);
   }
   CHECK(index.size() == pairs.size());
+  // The arena keeps every key's ids as given, across its reallocations.
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    CHECK(index.market(static_cast<uint32_t>(i)) == pairs[i].first);
+    CHECK(index.asset_id(static_cast<uint32_t>(i)) == pairs[i].second);
+  }
   for (size_t i = 0; i < pairs.size(); ++i) {
     INFO(pairs[i].first << " / " << pairs[i].second);
     CHECK(index.Find(pairs[i].first, pairs[i].second) == i);
@@ -40,6 +45,21 @@ TEST_CASE("AssetKeyIndex hands out dense keys and finds every pair again", "[cor
         AssetKeyIndex::kNotFound);
   CHECK(index.Find("market-0", "no") == AssetKeyIndex::kNotFound);
   CHECK(index.Find("market-1000", "yes") == AssetKeyIndex::kNotFound);
+}
+
+TEST_CASE("AssetKeyIndex FindOrInsertHashed with a prefetched slot is FindOrInsert", "[core]") {
+  AssetKeyIndex a, b;
+  bool inserted_a = false, inserted_b = false;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string market = "0x" + std::to_string(i % 7), asset = std::to_string(i * 7919);
+      const uint64_t hash = AssetKeyIndex::Hash(market, asset);
+      b.PrefetchSlot(hash);
+      CHECK(a.FindOrInsert(market, asset, &inserted_a) == b.FindOrInsertHashed(market, asset, hash, &inserted_b));
+      CHECK(inserted_a == inserted_b);
+      CHECK(inserted_a == (round == 0));
+    }
+  }
 }
 
 TEST_CASE("AssetKeyIndex hashes differ for ids that differ only in the middle", "[core]") {
