@@ -56,13 +56,6 @@ uint32_t BookEngine::AddAsset(uint32_t key, std::string_view market, std::string
   return key;
 }
 
-void BookEngine::Touch(uint32_t key) {
-  if (touched_epoch_[key] != epoch_) {
-    touched_epoch_[key] = epoch_;
-    touched_.push_back(key);
-  }
-}
-
 // A break is counted when an asset goes from fresh to stale; further trouble on an
 // already-stale asset is part of the same outage (it is healed by the next book).
 void BookEngine::MarkStale(AssetState& a) {

@@ -85,7 +85,12 @@ class BookEngine {
   uint32_t Intern(std::string_view market, std::string_view asset_id, WriteBatch* batch);
   void InternItems(std::string_view market, std::span<const ChangeItem> items, WriteBatch* batch);
   uint32_t AddAsset(uint32_t key, std::string_view market, std::string_view asset_id, WriteBatch* batch);
-  void Touch(uint32_t key);
+  void Touch(uint32_t key) {  // inline: every applied change calls it
+    if (touched_epoch_[key] != epoch_) {
+      touched_epoch_[key] = epoch_;
+      touched_.push_back(key);
+    }
+  }
   void MarkStale(AssetState& a);
   void ApplyBook(uint32_t key, std::span<const Level> bids, std::span<const Level> asks,
                  const FeedEvent& ev, int64_t line_no, WriteBatch* batch);
