@@ -52,6 +52,25 @@ class AssetKeyIndex {
     if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
 
+  // The key whose slot carries `hash` (the likely answer of a lookup, not yet
+  // confirmed by comparing the ids), or kNotFound; starts loading that key's
+  // ids, so that the lookup's compare does not wait on memory either.
+  uint32_t PrefetchCandidate(uint64_t hash) const {
+    if (slots_.empty()) return kNotFound;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.key == kNotFound) return kNotFound;
+      if (s.hash == hash) {
+        const char* ids = bytes_.data() + entries_[s.key].offset;
+        __builtin_prefetch(ids);
+        __builtin_prefetch(ids + 64);
+        __builtin_prefetch(ids + 128);
+        return s.key;
+      }
+    }
+  }
+
   size_t size() const { return entries_.size(); }
   std::string_view market(uint32_t key) const {
     const Entry& e = entries_[key];

@@ -32,12 +32,15 @@ void BookEngine::InternItems(std::string_view market, std::span<const ChangeItem
     item_hashes_[i] = AssetKeyIndex::Hash(market, items[i].asset_id);
     index_.PrefetchSlot(item_hashes_[i]);
   }
+  for (size_t i = 0; i < n; ++i) {  // the likely keys: their ids and states
+    const uint32_t candidate = index_.PrefetchCandidate(item_hashes_[i]);
+    if (candidate != AssetKeyIndex::kNotFound) __builtin_prefetch(&assets_[candidate]->book);
+  }
   for (size_t i = 0; i < n; ++i) {
     bool inserted = false;
     uint32_t key = index_.FindOrInsertHashed(market, items[i].asset_id, item_hashes_[i], &inserted);
     if (inserted) key = AddAsset(key, market, items[i].asset_id, batch);
     item_keys_[i] = key;
-    __builtin_prefetch(&assets_[key]->book);
   }
   for (size_t i = 0; i < n; ++i) {
     const std::span<const Level> side = assets_[item_keys_[i]]->book.levels(items[i].side);
