@@ -60,6 +60,13 @@ TEST_CASE("AssetKeyIndex FindOrInsertHashed with a prefetched slot is FindOrInse
       CHECK(inserted_a == (round == 0));
     }
   }
+  // The candidate of a stored pair's hash is its key (64-bit hashes of 300
+  // distinct pairs do not collide); an empty index has none.
+  for (int i = 0; i < 300; ++i) {
+    const std::string market = "0x" + std::to_string(i % 7), asset = std::to_string(i * 7919);
+    CHECK(b.PrefetchCandidate(AssetKeyIndex::Hash(market, asset)) == b.Find(market, asset));
+  }
+  CHECK(AssetKeyIndex().PrefetchCandidate(AssetKeyIndex::Hash("m", "a")) == AssetKeyIndex::kNotFound);
 }
 
 TEST_CASE("AssetKeyIndex hashes differ for ids that differ only in the middle", "[core]") {
