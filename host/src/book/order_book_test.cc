@@ -59,11 +59,24 @@ TEST_CASE("empty sides report 0 like the venue") {
   CHECK(b.tick_size() == 10000);
 }
 
+// The book model: price -> size per side, best first.
+using BidModel = std::map<int64_t, int64_t, std::greater<>>;
+using AskModel = std::map<int64_t, int64_t>;
+
+void RequireBookEquals(const OrderBook& b, const BidModel& bids, const AskModel& asks) {
+  REQUIRE(b.bids().size() == bids.size());
+  REQUIRE(b.asks().size() == asks.size());
+  size_t i = 0;
+  for (auto [p, s] : bids) REQUIRE(b.bids()[i++] == Level{p, s});
+  i = 0;
+  for (auto [p, s] : asks) REQUIRE(b.asks()[i++] == Level{p, s});
+}
+
 TEST_CASE("random updates match a std::map model") {
   std::mt19937 rng(7);
   OrderBook b;
-  std::map<int64_t, int64_t, std::greater<>> bids;
-  std::map<int64_t, int64_t> asks;
+  BidModel bids;
+  AskModel asks;
   for (int i = 0; i < 200000; ++i) {
     bool bid = rng() & 1;
     int64_t price = static_cast<int64_t>(rng() % 1000) * 1000;
@@ -75,12 +88,7 @@ TEST_CASE("random updates match a std::map model") {
       if (size == 0) asks.erase(price); else asks[price] = size;
     }
   }
-  REQUIRE(b.bids().size() == bids.size());
-  REQUIRE(b.asks().size() == asks.size());
-  size_t i = 0;
-  for (auto [p, s] : bids) CHECK(b.bids()[i++] == Level{p, s});
-  i = 0;
-  for (auto [p, s] : asks) CHECK(b.asks()[i++] == Level{p, s});
+  RequireBookEquals(b, bids, asks);
 }
 
 TEST_CASE("snapshots in any order match a std::map model (sorted either way, shuffled, repeats, zeros)") {
@@ -108,19 +116,14 @@ TEST_CASE("snapshots in any order match a std::map model (sorted either way, shu
         std::reverse(asks.begin(), asks.end());
       }
     }
-    std::map<int64_t, int64_t, std::greater<>> want_bids;
-    std::map<int64_t, int64_t> want_asks;
+    BidModel want_bids;
+    AskModel want_asks;
     for (const Level& l : bids) want_bids[l.price] = l.size;  // the later entry wins
     for (const Level& l : asks) want_asks[l.price] = l.size;
     std::erase_if(want_bids, [](const auto& kv) { return kv.second <= 0; });
     std::erase_if(want_asks, [](const auto& kv) { return kv.second <= 0; });
     b.ApplySnapshot(bids, asks);
-    REQUIRE(b.bids().size() == want_bids.size());
-    REQUIRE(b.asks().size() == want_asks.size());
-    size_t i = 0;
-    for (auto [p, sz] : want_bids) REQUIRE(b.bids()[i++] == Level{p, sz});
-    i = 0;
-    for (auto [p, sz] : want_asks) REQUIRE(b.asks()[i++] == Level{p, sz});
+    RequireBookEquals(b, want_bids, want_asks);
   }
 }
 
