@@ -25,6 +25,20 @@
 #include "polyhost/abi/markets.h"
 #include "replay/book_engine.h"
 
+// Under callgrind, each configuration's timed loop becomes one profile dump
+// named after it, so instructions per dispatch can be compared between code
+// versions on a machine without hardware counters (this VM has none; timings on
+// its 2 shared cores are noisy). The requests are a few no-op instructions
+// outside the timed loops when not running under valgrind. Use:
+//   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out
+//       BUILD/bench/polyhost_bench dispatch FEED --repeat 1 --limit 100000   (one command)
+//   grep -a '^totals:' /tmp/cg.out.N   (N = the row's number from 0, plus 1: Ir of that
+//                                      configuration's timed loop; divide by dispatches per run)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define POLYHOST_BENCH_CALLGRIND 1
+#endif
+
 namespace polyhost::bench {
 namespace {
 
@@ -171,10 +185,21 @@ int RunDispatch(const Args& args) {
     for (size_t c = 0; c < kConfigs; ++c) {
       DispatchResult& res = results[c];
       const uint64_t a0 = ThreadAllocations();
+#ifdef POLYHOST_BENCH_CALLGRIND
+      CALLGRIND_ZERO_STATS;
+#endif
       const int64_t t0 = ThreadCpuNs();
       for (size_t p = 0; p < passes; ++p) pass(*hosts[c], host_keys[c]);
       const int64_t ns = ThreadCpuNs() - t0;
       const uint64_t allocs = ThreadAllocations() - a0;
+#ifdef POLYHOST_BENCH_CALLGRIND
+      // Dump "dispatch-config-<c>" (the row's number, from 0): its Ir divided by
+      // the dispatches per run (last column) is instructions per dispatch.
+      if (RUNNING_ON_VALGRIND) {
+        const std::string dump = "dispatch-config-" + std::to_string(c);
+        CALLGRIND_DUMP_STATS_AT(dump.c_str());
+      }
+#endif
       const double per = static_cast<double>(ns) / static_cast<double>(per_run);
       all[c].push_back(per);
       res.max_allocations = std::max(res.max_allocations, allocs);

@@ -14,6 +14,10 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/decimal.h"
 #include "plugin/plugin_watchdog.h"
 
@@ -59,16 +63,16 @@ std::string OverBudgetReason(int64_t ms) {
 class CallScope {
  public:
   template <class SlotT>
-  [[gnu::always_inline]] explicit CallScope(SlotT* slot) : slot_(slot), previous_(InCallSlot()) {
+  [[gnu::always_inline]] explicit CallScope(SlotT* slot) : slot_(slot), previous_(SavePluginCall()) {
     disable_ = [](const void* s, int64_t ms) {
       const SlotT* owner_slot = static_cast<const SlotT*>(s);
       owner_slot->owner->FailOnReturn(owner_slot->index, OverBudgetReason(ms));
     };
     NotePluginCallEnter(slot);
   }
-  explicit CallScope(std::nullptr_t) : slot_(nullptr), previous_(InCallSlot()) { NotePluginCallEnter(nullptr); }
+  explicit CallScope(std::nullptr_t) : slot_(nullptr), previous_(SavePluginCall()) { NotePluginCallEnter(nullptr); }
   [[gnu::always_inline]] ~CallScope() {
-    if (NotePluginCallExit(previous_)) [[unlikely]] Overrun(slot_, disable_);
+    if (RestorePluginCall(previous_)) [[unlikely]] Overrun(slot_, disable_);
   }
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
@@ -80,7 +84,7 @@ class CallScope {
 
   const void* slot_;
   void (*disable_)(const void* slot, int64_t elapsed_ms) = nullptr;
-  const void* previous_;
+  uint64_t previous_;  // the beacon word of the enclosing call, put back as it was (RestorePluginCall)
 };
 
 bool Empty(const char* s) { return s == nullptr || *s == '\0'; }
@@ -372,7 +376,7 @@ struct PluginHost::Services {
           if (s->wildcard) return PH_OK;
           host.wildcard_subscribers_.push_back(s->index);
           s->wildcard = true;
-          ++host.wildcard_live_;
+          if (host.wildcard_live_++ == 0) host.SyncAllAssets();  // no asset has a lone subscriber now
           ++host.subscription_generation_;
           return PH_OK;
       }
@@ -928,12 +932,20 @@ void PluginHost::SetState(Slot& s, PluginState state) {
 }
 
 void PluginHost::SyncSlot(const Slot& s) {
+  const SlotHot* const before = hot_slots_.data();
   if (hot_slots_.size() <= s.index) hot_slots_.resize(s.index + 1);
   SlotHot& h = hot_slots_[s.index];  // callbacks and pending_failure carry over
+  const bool could_call = h.on_book != nullptr;
   h.on_book = Active(s) ? s.fns.on_book : nullptr;
   h.plugin = s.plugin;
   h.slot = const_cast<Slot*>(&s);
   h.named = !s.subscriptions.empty();
+  // AssetHot::lone points into hot_slots_ and names only slots that can be called.
+  if (hot_slots_.data() != before) {
+    SyncAllAssets();
+  } else if (could_call != (h.on_book != nullptr)) {
+    for (uint32_t key : s.subscriptions) SyncAsset(key);
+  }
 }
 
 bool PluginHost::Activate(size_t index) {
@@ -1106,7 +1118,7 @@ void PluginHost::RemoveWildcard(Slot& s) {
   auto sub = std::find(wildcard_subscribers_.begin(), wildcard_subscribers_.end(), s.index);
   if (sub != wildcard_subscribers_.end()) {
     *sub = kNoSlot;  // a dispatch may be iterating: compacted afterwards
-    --wildcard_live_;
+    if (--wildcard_live_ == 0) SyncAllAssets();
     wildcard_dirty_ = true;
   }
   ++subscription_generation_;
@@ -1135,6 +1147,16 @@ void PluginHost::SyncAsset(uint32_t key) {
   const size_t n = std::min<size_t>(subs.size(), kInlineSubscribers);
   std::copy_n(subs.begin(), n, h.subscribers);
   h.count = subs.size() <= kInlineSubscribers ? static_cast<uint32_t>(subs.size()) : kSpilled;
+  h.lone = nullptr;
+  if (h.live == 1 && wildcard_live_ == 0) {  // the one entry that is not a removed one, if it can be called
+    for (uint32_t index : subs) {
+      if (index != kNoSlot && hot_slots_[index].on_book != nullptr) h.lone = &hot_slots_[index];
+    }
+  }
+}
+
+void PluginHost::SyncAllAssets() {
+  for (uint32_t key = 0; key < hot_assets_.size(); ++key) SyncAsset(key);
 }
 
 namespace {
@@ -1143,6 +1165,28 @@ namespace {
 inline void StoreU32Pair(uint32_t* first, uint32_t a, uint32_t b) {
   const uint64_t v = std::endian::native == std::endian::little ? (uint64_t{b} << 32) | a : (uint64_t{a} << 32) | b;
   std::memcpy(first, &v, sizeof v);
+}
+
+// Writes two adjacent int64_t fields of an ABI struct with one 16-byte store
+// where the target has one. Why it matters: a reader that loads both with one
+// 16-byte load (GCC vectorizes the SDK's BookView::From that way) can take
+// them from the store buffer only when one store covers the whole load; two
+// 8-byte stores make that load wait until they reach the cache (a
+// store-forwarding stall on every book update).
+inline void StoreI64Pair(int64_t* first, int64_t a, int64_t b) {
+#if defined(__SSE2__)
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(first), _mm_set_epi64x(b, a));
+#else
+  first[0] = a;
+  first[1] = b;
+#endif
+}
+
+// A side's level count for the view, computed in 32 bits (a side of 2^28
+// levels is far beyond any book): 32-bit arithmetic leaves the upper half
+// zero, so the count/reserved pair is stored without masking it first.
+inline uint32_t LevelCount(std::span<const Level> side) {
+  return static_cast<uint32_t>(side.size_bytes()) / static_cast<uint32_t>(sizeof(Level));
 }
 
 }  // namespace
@@ -1154,24 +1198,27 @@ inline ph_book_view PluginHost::MakeView(const AssetHot& a, const OrderBook& boo
   // with one store each: no clearing first, no separate stores of the zeros.
   static_assert(sizeof(ph_book_view) == offsetof(ph_book_view, asset_id_len) + sizeof(uint32_t),
                 "ph_book_view grew: MakeView must write the new fields (nothing clears the view)");
+  static_assert(offsetof(ph_book_view, tick_size) == offsetof(ph_book_view, ts_ms) + 8);
   static_assert(offsetof(ph_book_view, flags) == offsetof(ph_book_view, struct_size) + 4 &&
                 offsetof(ph_book_view, reserved0) == offsetof(ph_book_view, bid_count) + 4 &&
                 offsetof(ph_book_view, reserved1) == offsetof(ph_book_view, ask_count) + 4 &&
                 offsetof(ph_book_view, asset_id_len) == offsetof(ph_book_view, market_len) + 4);
+  static_assert(PH_BOOK_FLAG_STALE == 1u, "flags is written as the stale bool");
   ph_book_view v;
-  StoreU32Pair(&v.struct_size, sizeof(ph_book_view), meta.stale ? PH_BOOK_FLAG_STALE : 0u);
+  // Two 32-bit stores: an immediate and the bool as it is (no shift and or).
+  v.struct_size = sizeof(ph_book_view);
+  v.flags = static_cast<uint32_t>(meta.stale);
   v.asset.market = a.market;
   v.asset.asset_id = a.asset_id;
   v.seq = meta.seq;
   v.resync_count = meta.resync_count;
-  v.ts_ms = meta.ts_ms;
-  v.tick_size = book.tick_size();
+  StoreI64Pair(&v.ts_ms, meta.ts_ms, book.tick_size());
   const std::span<const Level> bids = book.bids();
   const std::span<const Level> asks = book.asks();
   v.bids = bids.empty() ? nullptr : reinterpret_cast<const ph_level*>(bids.data());
-  StoreU32Pair(&v.bid_count, static_cast<uint32_t>(bids.size()), 0);  // reserved0 = 0
+  StoreU32Pair(&v.bid_count, LevelCount(bids), 0);  // reserved0 = 0
   v.asks = asks.empty() ? nullptr : reinterpret_cast<const ph_level*>(asks.data());
-  StoreU32Pair(&v.ask_count, static_cast<uint32_t>(asks.size()), 0);  // reserved1 = 0
+  StoreU32Pair(&v.ask_count, LevelCount(asks), 0);  // reserved1 = 0
   StoreU32Pair(&v.market_len, a.market_len, a.asset_id_len);
   return v;
 }
@@ -1200,50 +1247,57 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
 }
 
 // Invoke's work for on_book, reading only the plugin's SlotHot (hot_slots_
-// does not grow during a dispatch: plugins are loaded between events).
-// DispatchBook reads the thread's call scope once (`outer`); each call records
-// its slot on entry and restores `outer` on exit, on every path out.
-[[gnu::always_inline]] inline void PluginHost::CallOnBook(uint32_t slot_index, const ph_book_view& view,
-                                                           const void* outer) {
-  SlotHot& h = hot_slots_[slot_index];
-  const auto on_book = h.on_book;
-  if (on_book == nullptr) return;  // inactive, failed, or no on_book
+// does not grow during a dispatch: plugins are loaded between events), whose
+// on_book the caller checked is not null. The caller read the thread's beacon
+// word (`outer`, SavePluginCall) and registered the thread; the call records
+// its slot on entry and puts `outer` back on exit, on every path out.
+[[gnu::always_inline]] inline void PluginHost::CallOnBook(SlotHot& h, const ph_book_view& view, uint64_t outer) {
   ph_result rc;
   // "In the call", and the watchdog's beacon: relaxed stores, no clock.
-  NotePluginCallEnter(h.slot);
+  NoteRegisteredPluginCallEnter(h.slot);
   try {
-    rc = on_book(h.plugin, &view);
+    rc = h.on_book(h.plugin, &view);
   } catch (...) {
-    NotePluginCallExit(outer);
+    RestorePluginCall(outer);
     FailThrown(*h.slot, "on_book");
     return;
   }
   // An overrun leaves the failure pending (FailOnReturn), acted on just below.
-  if (NotePluginCallExit(outer)) [[unlikely]] DisableIfOverBudget(*h.slot);
+  if (RestorePluginCall(outer)) [[unlikely]] DisableIfOverBudget(*h.slot);
   ++h.callbacks;
-  if (rc != PH_OK || h.pending_failure) [[unlikely]] FinishCall(*h.slot, "on_book", rc);
+  // One test for both: rc is PH_OK (0) and no failure is pending, or not.
+  if ((static_cast<uint32_t>(rc) | static_cast<uint32_t>(h.pending_failure)) != 0) [[unlikely]] {
+    FinishCall(*h.slot, "on_book", rc);
+  }
+}
+
+// The first book dispatch on a thread that never called a plugin: register it
+// with the watchdogs, then dispatch (a tail call from DispatchBook, so nothing
+// stays live across the registration in the hot path). The general path serves
+// any subscribers, and does not check the registration again (a thread that is
+// ending cannot register: it is dispatched to, unwatched, rather than looping).
+[[gnu::noinline, gnu::cold]] void PluginHost::RegisterThenDispatchBook(uint32_t asset, const OrderBook& book,
+                                                                      const BookMeta& meta) {
+  RegisterPluginCallThread();
+  DispatchBookToAll(asset, book, meta);
 }
 
 void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookMeta& meta) {
   if (!HasSubscribers(asset)) return;
-  // One view for every subscriber: it is const in the ABI (a plugin that casts
-  // the const away and writes to it breaks the contract, like any other wild
-  // write), and a copy per plugin was a third of the dispatch cost.
-  const ph_book_view view = MakeView(hot_assets_[asset], book, meta);
-  current_event_ns_ = meta.event_ns;
-  ++dispatch_depth_;
-  const void* const outer = InCallSlot();
+  if (!PluginCallThreadRegistered()) [[unlikely]] return RegisterThenDispatchBook(asset, book, meta);
   const AssetHot& a = hot_assets_[asset];
-  if (a.count == 1 && wildcard_live_ == 0) {
-    // The common case (one named subscriber, no wildcard) without loops: few
-    // values live across the call, so a short prologue and no spills.
-    const uint32_t index = a.subscribers[0];
-    if (index != kNoSlot) CallOnBook(index, view, outer);
-  } else {
-    CallBookSubscribers(asset, view, outer);
+  if (SlotHot* const lone = a.lone; lone != nullptr) [[likely]] {
+    // The common case (one named subscriber that can be called, no wildcard):
+    // one call, no loop, and no dispatch_depth_: nothing is iterated after the
+    // call, so a subscription the plugin drops during it may be compacted at
+    // once. Few values are live across the call: a short prologue, no spills.
+    const ph_book_view view = MakeView(a, book, meta);
+    current_event_ns_ = meta.event_ns;
+    CallOnBook(*lone, view, SavePluginCall());
+    current_event_ns_ = 0;
+    return;
   }
-  if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
-  current_event_ns_ = 0;
+  DispatchBookToAll(asset, book, meta);  // several subscribers, a wildcard one, or none that can be called
 }
 
 [[gnu::noinline]] void PluginHost::DisableIfOverBudget(Slot& slot) {
@@ -1251,7 +1305,22 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
 }
 
 // DispatchBook's general case: every named subscriber, then the wildcard ones.
-[[gnu::noinline]] void PluginHost::CallBookSubscribers(uint32_t asset, const ph_book_view& view, const void* outer) {
+// Out of line, so that DispatchBook's one-subscriber path keeps few registers.
+[[gnu::noinline]] void PluginHost::DispatchBookToAll(uint32_t asset, const OrderBook& book, const BookMeta& meta) {
+  // One view for every subscriber: it is const in the ABI (a plugin that casts
+  // the const away and writes to it breaks the contract, like any other wild
+  // write), and a copy per plugin was a third of the dispatch cost.
+  const ph_book_view view = MakeView(hot_assets_[asset], book, meta);
+  current_event_ns_ = meta.event_ns;
+  ++dispatch_depth_;
+  CallBookSubscribers(asset, view, SavePluginCall());
+  if (--dispatch_depth_ == 0 && (!dirty_assets_.empty() || wildcard_dirty_)) [[unlikely]] Compact();
+  current_event_ns_ = 0;
+}
+
+// Every subscriber of `asset` in order, then the wildcard ones.
+[[gnu::always_inline]] inline void PluginHost::CallBookSubscribers(uint32_t asset, const ph_book_view& view,
+                                                                    uint64_t outer) {
   // Plugins subscribing during this dispatch start with the next event: the
   // count is taken once. Entries are re-read (by index: a subscription made
   // meanwhile may grow hot_assets_) so an unsubscription takes effect at once.
@@ -1259,13 +1328,13 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   if (n != kSpilled) [[likely]] {
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t index = hot_assets_[asset].subscribers[i];
-      if (index != kNoSlot) CallOnBook(index, view, outer);
+      if (index != kNoSlot && hot_slots_[index].on_book != nullptr) CallOnBook(hot_slots_[index], view, outer);
     }
   } else {
     const size_t spilled = assets_[asset]->subscribers.size();
     for (size_t i = 0; i < spilled; ++i) {
       const uint32_t index = assets_[asset]->subscribers[i];
-      if (index != kNoSlot) CallOnBook(index, view, outer);
+      if (index != kNoSlot && hot_slots_[index].on_book != nullptr) CallOnBook(hot_slots_[index], view, outer);
     }
   }
   // Then every plugin subscribed to all assets, unless it was just called by
@@ -1276,8 +1345,8 @@ void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookM
   for (size_t i = 0; i < w; ++i) {
     const uint32_t index = wildcard_subscribers_[i];
     if (index == kNoSlot) continue;
-    const SlotHot& h = hot_slots_[index];
-    if (!h.named || !h.slot->Subscribed(asset)) CallOnBook(index, view, outer);
+    SlotHot& h = hot_slots_[index];
+    if (h.on_book != nullptr && (!h.named || !h.slot->Subscribed(asset))) CallOnBook(h, view, outer);
   }
 }
 

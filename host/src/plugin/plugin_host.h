@@ -327,13 +327,20 @@ class PluginHost {
   // The pointer chases through AssetEntry, its subscriber vector and Slot were
   // most of the dispatch cost (docs/performance.md). Derived data: SyncAsset
   // and SyncSlot rebuild them whenever subscriptions or plugin states change.
-  static constexpr uint32_t kInlineSubscribers = 8;
+  struct SlotHot;
+  static constexpr uint32_t kInlineSubscribers = 6;
   static constexpr uint32_t kSpilled = 0xFFFFFFFFu;  // AssetHot::count: read AssetEntry::subscribers
   struct alignas(64) AssetHot {
     const char* market = nullptr;    // AssetEntry::key strings (the entry never moves)
     const char* asset_id = nullptr;
     uint32_t market_len = 0;
     uint32_t asset_id_len = 0;
+    // The subscriber DispatchBook calls without a loop: the one live named
+    // subscriber when there is exactly one, it is active with an on_book, and
+    // no wildcard subscriber is live; else null (the general path). Points into
+    // hot_slots_; kept by SyncAsset, which SyncSlot and a change of
+    // wildcard_live_ between 0 and not 0 call as well.
+    SlotHot* lone = nullptr;
     uint32_t live = 0;               // named subscribers still subscribed
     uint32_t count = 0;              // entries of AssetEntry::subscribers, or kSpilled when more than fit
     uint32_t subscribers[kInlineSubscribers] = {};  // the first kInlineSubscribers of them
@@ -372,8 +379,11 @@ class PluginHost {
   void SetState(Slot& slot, PluginState state);
   void SyncSlot(const Slot& slot);
   void SyncAsset(uint32_t key);
-  void CallOnBook(uint32_t slot_index, const ph_book_view& view, const void* outer);
-  void CallBookSubscribers(uint32_t asset, const ph_book_view& view, const void* outer);
+  void SyncAllAssets();  // wildcard_live_ changed between 0 and not 0, or hot_slots_ moved
+  void RegisterThenDispatchBook(uint32_t asset, const OrderBook& book, const BookMeta& meta);
+  void DispatchBookToAll(uint32_t asset, const OrderBook& book, const BookMeta& meta);
+  void CallOnBook(SlotHot& slot, const ph_book_view& view, uint64_t outer);
+  void CallBookSubscribers(uint32_t asset, const ph_book_view& view, uint64_t outer);
   void DisableIfOverBudget(Slot& slot);  // the watchdog flagged slot's on_book call
   bool FailThrown(Slot& slot, const char* what);
   bool FinishCall(Slot& slot, const char* what, ph_result rc);

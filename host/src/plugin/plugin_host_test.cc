@@ -948,6 +948,118 @@ TEST_CASE("during on_book the call scope is the called plugin's, and nobody's af
   CHECK(wild.host->set_timer(wild.host, 5) == PH_ERR_WRONG_STATE);
 }
 
+TEST_CASE("a lone subscriber is called directly, and every change of who may be called is seen at once") {
+  // DispatchBook calls an asset's only subscriber without a loop (AssetHot::lone,
+  // a pointer into the host's slot array); each case below changes what that
+  // pointer must say, and the next dispatch must follow.
+  Fake solo, wild, late;
+  std::vector<std::unique_ptr<Fake>> others;  // declared before the host, which calls them until it ends
+  Logs logs;
+  PluginHost host(Options(logs));
+  std::vector<std::string> seen;
+  solo.init = [](Fake& p) { return p.Subscribe("m", "x"); };
+  solo.on_book = [&seen](Fake&, const ph_book_view& v) {
+    seen.push_back(std::string(v.asset.asset_id, v.asset_id_len) + " seq " + std::to_string(v.seq) + " ts " +
+                   std::to_string(v.ts_ms) + " tick " + std::to_string(v.tick_size) + " bids " +
+                   std::to_string(v.bid_count) + (v.asks == nullptr ? " no asks" : " asks") +
+                   ((v.flags & PH_BOOK_FLAG_STALE) != 0 ? " stale" : ""));
+    return PH_OK;
+  };
+  REQUIRE(LoadFake(host, solo, "solo").ok);
+  const uint32_t x = host.InternAsset("m", "x");
+  OrderBook book = Book({{450000, 1}, {440000, 2}}, {});
+  book.set_tick_size(1000);
+  host.DispatchBook(x, book, Meta(7, 0, 1700, false));  // initialized, not active: nothing
+  CHECK(seen.empty());
+  host.ActivateAll();
+  host.DispatchBook(x, book, Meta(8, 0, 1701, true));
+  CHECK(seen == std::vector<std::string>{"x seq 8 ts 1701 tick 1000 bids 2 no asks stale"});
+  host.Deactivate(0);
+  host.DispatchBook(x, book, Meta(9, 0, 1702, false));
+  CHECK(seen.size() == 1);
+  CHECK(host.Activate(0));
+  host.DispatchBook(x, book, Meta(10, 0, 1703, false));
+  CHECK(seen.size() == 2);
+
+  // Enough plugins to make the host's slot array move: the lone pointer follows it.
+  for (int i = 0; i < 40; ++i) {
+    others.push_back(std::make_unique<Fake>());
+    others.back()->init = [](Fake& p) { return p.Subscribe("m", "other"); };
+    REQUIRE(LoadFake(host, *others.back(), "other" + std::to_string(i)).ok);
+  }
+  host.ActivateAll();
+  const uint64_t before = host.ListPlugins()[0].callbacks;
+  host.DispatchBook(x, book, Meta(11, 0, 1704, false));
+  CHECK(seen.size() == 3);
+  CHECK(host.ListPlugins()[0].callbacks == before + 1);  // counted in the live slot, not a stale copy
+
+  // A wildcard subscriber: the general path, each plugin once; after it leaves,
+  // the direct call again.
+  wild.init = [](Fake& p) { return p.Subscribe(PH_SUBSCRIBE_ALL, PH_SUBSCRIBE_ALL); };
+  REQUIRE(LoadFake(host, wild, "wild").ok);
+  host.ActivateAll();
+  host.DispatchBook(x, book, Meta(12, 0, 1705, false));
+  CHECK(seen.size() == 4);
+  CHECK(Count(wild.calls, "on_book") == 1);
+  CHECK(wild.host->unsubscribe(wild.host, PH_SUBSCRIBE_ALL, PH_SUBSCRIBE_ALL) == PH_ERR_WRONG_STATE);  // not in a call
+  host.Disable(host.ListPlugins().size() - 1, "test");
+  host.DispatchBook(x, book, Meta(13, 0, 1706, false));
+  CHECK(seen.size() == 5);
+  CHECK(Count(wild.calls, "on_book") == 1);
+
+  // Unsubscribing inside its own call: no more books, nothing else disturbed.
+  solo.on_book = [](Fake& p, const ph_book_view&) { return p.host->unsubscribe(p.host, "m", "x"); };
+  host.DispatchBook(x, book, Meta(14, 0, 1707, false));
+  host.DispatchBook(x, book, Meta(15, 0, 1708, false));
+  CHECK(Count(solo.calls, "on_book") == 6);
+  CHECK(host.ListPlugins()[0].state == PluginState::kActive);
+  CHECK_FALSE(host.HasSubscribers(x));
+
+  // A lone subscriber that returns an error is disabled, and not called again.
+  CHECK(solo.Subscribe("m", "x") == PH_ERR_WRONG_STATE);  // services only from inside a call
+  late.init = [](Fake& p) { return p.Subscribe("m", "x"); };
+  late.on_book = [](Fake&, const ph_book_view&) { return PH_ERR_FAILED; };
+  REQUIRE(LoadFake(host, late, "late").ok);
+  host.ActivateAll();
+  host.DispatchBook(x, book, Meta(16, 0, 1709, false));
+  host.DispatchBook(x, book, Meta(17, 0, 1710, false));
+  CHECK(Count(late.calls, "on_book") == 1);
+  CHECK(host.ListPlugins().back().state == PluginState::kFailed);
+  CHECK(logs.Has("plugin 'late' disabled: on_book returned"));
+}
+
+TEST_CASE("more subscribers than the inline list holds are all called, in subscription order") {
+  std::vector<std::unique_ptr<Fake>> fakes;  // before the host, which calls them until it ends
+  std::vector<int> order;
+  PluginHost host(Quiet());
+  for (int i = 0; i < 13; ++i) {
+    fakes.push_back(std::make_unique<Fake>());
+    Fake& f = *fakes.back();
+    f.init = [](Fake& p) { return p.Subscribe("m", "crowded"); };
+    f.on_book = [&order, i](Fake&, const ph_book_view&) {
+      order.push_back(i);
+      return PH_OK;
+    };
+    REQUIRE(LoadFake(host, f, "f" + std::to_string(i)).ok);
+  }
+  host.ActivateAll();
+  const uint32_t crowded = host.InternAsset("m", "crowded");
+  const OrderBook book = Book({{450000, 1}}, {{460000, 1}});
+  host.DispatchBook(crowded, book, {});
+  CHECK(order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  // One among the first six (what AssetHot holds inline) and one after them
+  // drop out during a dispatch.
+  fakes[2]->on_book = fakes[10]->on_book = [](Fake& p, const ph_book_view&) {
+    return p.host->unsubscribe(p.host, "m", "crowded");
+  };
+  order.clear();
+  host.DispatchBook(crowded, book, {});
+  host.DispatchBook(crowded, book, {});
+  CHECK(order == std::vector<int>{0, 1, 3, 4, 5, 6, 7, 8, 9, 11, 12, 0, 1, 3, 4, 5, 6, 7, 8, 9, 11, 12});
+  CHECK(Count(fakes[2]->calls, "on_book") == 2);
+  CHECK(Count(fakes[10]->calls, "on_book") == 2);
+}
+
 TEST_CASE("metrics and log lines are attributed to the plugin") {
   Fake f;
   Logs logs;

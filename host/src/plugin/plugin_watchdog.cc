@@ -26,6 +26,7 @@ std::vector<PluginCallBeacon*>& Registry() {
 struct BeaconHolder {
   BeaconHolder() {
     std::lock_guard lock(RegistryMutex());
+    watchdog_detail::t_beacon.overrun = &watchdog_detail::t_overrun;
     Registry().push_back(&watchdog_detail::t_beacon);
     watchdog_detail::t_beacon.registered = true;
   }
@@ -53,10 +54,10 @@ void RegisterThisThread() {
 }  // namespace watchdog_detail
 
 int64_t TakePluginCallOverrun(const void* slot) {
-  PluginCallBeacon& beacon = watchdog_detail::t_beacon;
-  const void* expected = slot;
-  if (!beacon.overrun.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) return 0;
-  return std::max<int64_t>(beacon.overrun_ms.load(std::memory_order_relaxed), 1);
+  PluginCallOverrun& overrun = watchdog_detail::t_overrun;
+  uintptr_t expected = reinterpret_cast<uintptr_t>(slot);
+  if (!overrun.slot.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) return 0;
+  return std::max<int64_t>(overrun.ms.load(std::memory_order_relaxed), 1);
 }
 
 std::string PluginWatchdog::HardLimitMessage(const std::string& plugin, int64_t elapsed_ms, int64_t limit_ms) {
@@ -135,8 +136,8 @@ void PluginWatchdog::Sample(int64_t now_ms) {
         const int64_t elapsed = now_ms - s.since_ms;
         if (!s.flagged && options_.budget_ms > 0 && elapsed >= options_.budget_ms) {
           s.flagged = true;
-          b->overrun_ms.store(elapsed, std::memory_order_relaxed);
-          b->overrun.store(current, std::memory_order_release);
+          b->overrun->ms.store(elapsed, std::memory_order_relaxed);
+          b->overrun->slot.store(reinterpret_cast<uintptr_t>(current), std::memory_order_release);
           actions.push_back({false, current, elapsed});
         }
         if (!s.ended && options_.hard_limit_ms > 0 && elapsed >= options_.hard_limit_ms) {

@@ -16,12 +16,15 @@
 //
 // Cost on the dispatch path: each call into a plugin does one relaxed load and
 // one relaxed store of its thread's PluginCallBeacon on entry and on exit, plus
-// one load of the overrun flag (NotePluginCallEnter/Exit, called by
-// plugin_host.cc's CallScope and CallOnBook, always inlined). The beacon is also
-// the host's record of which plugin the thread is in (PluginCallSlot), so a call
-// writes one thread-local word, not two. No clock is read and nothing is locked; the watchdog
-// thread samples the beacons every sample_ms and measures time itself, so its
-// measurements are lower bounds, late by at most one sample interval.
+// one load of the overrun flag (SavePluginCall, NotePluginCallEnter,
+// RestorePluginCall, called by plugin_host.cc's CallScope and book dispatch,
+// always inlined). The beacon is also the host's record of which plugin the
+// thread is in (PluginCallSlot), so a call writes one thread-local word, not
+// two. The beacon uses the local-exec TLS model, so each of these is one
+// instruction addressing %fs directly (docs/performance.md). No clock is read and
+// nothing is locked; the watchdog thread samples the beacons every sample_ms and
+// measures time itself, so its measurements are lower bounds, late by at most
+// one sample interval.
 #pragma once
 
 #include <atomic>
@@ -43,19 +46,36 @@ namespace polyhost {
 // compare-and-swap; the calling thread's next store (the call returning,
 // another call starting) clears it, so "the probe is still set" means "the
 // same call is still running" without a call counter to maintain on the hot path.
+// (A nested call returning puts back the enclosing call's word as it was, probe
+// included: that call is still running.)
 static_assert(sizeof(void*) == 8, "PluginCallBeacon packs a pointer into 48 bits");
+// Set by the watchdog for a thread whose call overran its budget; read by that
+// thread after every call. A thread-local of its own, not a member of the
+// beacon: GCC addresses a thread-local atomic through %fs directly only at
+// offset 0 of its variable (at any other offset it first materializes the
+// variable's address: two more instructions on every call).
+struct PluginCallOverrun {
+  std::atomic<uintptr_t> slot{0};  // the slot (as an integer) whose call overran; 0 when none
+  std::atomic<int64_t> ms{0};      // how long it had run when flagged
+};
 struct PluginCallBeacon {
   static constexpr uint64_t kSlotMask = (uint64_t{1} << 48) - 1;
   static constexpr uint64_t kProbe = uint64_t{1} << 63;
   std::atomic<uint64_t> state{0};
-  std::atomic<const void*> overrun{nullptr};  // set by the watchdog: this slot's call overran its budget
-  std::atomic<int64_t> overrun_ms{0};         // how long it had run when flagged
-  bool registered = false;                    // known to the watchdogs (first call of the thread)
+  PluginCallOverrun* overrun = nullptr;  // the thread's own flag, set when it registers
+  bool registered = false;               // known to the watchdogs (first call of the thread)
 };
 
 namespace watchdog_detail {
 // Constant-initialized, so reaching it is a thread-pointer offset: no guard, no call.
-inline thread_local PluginCallBeacon t_beacon;
+// Local-exec TLS: the host's objects are compiled -fPIC (POSITION_INDEPENDENT_CODE)
+// but linked only into executables; with -fPIC's default model GCC calls
+// __tls_get_addr (relaxed by the linker to a two-instruction address
+// computation, redone after every call). Linking this header's users into a
+// shared object fails at link time (R_X86_64_TPOFF32); "initial-exec" would
+// then be the model to use (one more register, measured: docs/performance.md).
+inline thread_local PluginCallBeacon t_beacon [[gnu::tls_model("local-exec")]];
+inline thread_local PluginCallOverrun t_overrun [[gnu::tls_model("local-exec")]];
 void RegisterThisThread();
 }  // namespace watchdog_detail
 
@@ -69,13 +89,39 @@ void RegisterThisThread();
   b.state.store(reinterpret_cast<uintptr_t>(slot), std::memory_order_relaxed);
 }
 
+// NotePluginCallEnter for a caller that made sure the thread is registered
+// (PluginCallThreadRegistered, else RegisterPluginCallThread) before it loaded
+// what it needs for the call: a cold call between those loads and the call
+// would keep them in callee-saved registers (book dispatch, plugin_host.cc).
+[[gnu::always_inline]] inline bool PluginCallThreadRegistered() noexcept {
+  return watchdog_detail::t_beacon.registered;
+}
+inline void RegisterPluginCallThread() { watchdog_detail::RegisterThisThread(); }
+[[gnu::always_inline]] inline void NoteRegisteredPluginCallEnter(const void* slot) noexcept {
+  watchdog_detail::t_beacon.state.store(reinterpret_cast<uintptr_t>(slot), std::memory_order_relaxed);
+}
+
 // Returns true when the watchdog flagged a call on this thread as over its
 // budget: then call TakePluginCallOverrun (kept out of line, so this stays small
 // enough to inline into the dispatch loop).
 [[gnu::always_inline]] inline bool NotePluginCallExit(const void* previous) noexcept {
   PluginCallBeacon& b = watchdog_detail::t_beacon;
   b.state.store(reinterpret_cast<uintptr_t>(previous), std::memory_order_relaxed);
-  return b.overrun.load(std::memory_order_relaxed) != nullptr;
+  return watchdog_detail::t_overrun.slot.load(std::memory_order_relaxed) != 0;
+}
+
+// The same pair for a caller that saves the word before the call and puts it
+// back after: SavePluginCall() is one load; RestorePluginCall(saved) stores it
+// as read, probe bit included, and returns what NotePluginCallExit returns.
+// Putting the probe back is right: the watchdog probed the enclosing call, which
+// is still running, so its timing goes on (saved is 0 outside any call, where
+// no probe is ever set).
+[[gnu::always_inline]] inline uint64_t SavePluginCall() noexcept {
+  return watchdog_detail::t_beacon.state.load(std::memory_order_relaxed);
+}
+[[gnu::always_inline]] inline bool RestorePluginCall(uint64_t saved) noexcept {
+  watchdog_detail::t_beacon.state.store(saved, std::memory_order_relaxed);
+  return watchdog_detail::t_overrun.slot.load(std::memory_order_relaxed) != 0;
 }
 
 // The slot this thread is calling now (what the last NotePluginCallEnter or

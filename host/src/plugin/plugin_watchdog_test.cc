@@ -80,6 +80,52 @@ TEST_CASE("the beacon says which plugin the thread is in, nested calls included"
   CHECK(PluginCallSlot() == nullptr);
 }
 
+TEST_CASE("a nested call puts the enclosing call's beacon word back, probe bit included") {
+  static const char kOuter[] = "outer";
+  static const char kInner[] = "inner";
+  std::atomic<uint64_t>& state = watchdog_detail::t_beacon.state;
+  CHECK(SavePluginCall() == 0);
+  NotePluginCallEnter(kOuter);
+  state.fetch_or(PluginCallBeacon::kProbe);  // what the watchdog does to time the outer call
+  const uint64_t saved = SavePluginCall();
+  CHECK(saved == (reinterpret_cast<uintptr_t>(kOuter) | PluginCallBeacon::kProbe));
+  NoteRegisteredPluginCallEnter(kInner);
+  CHECK(state.load() == reinterpret_cast<uintptr_t>(kInner));  // a new call clears the probe
+  CHECK(PluginCallSlot() == kInner);
+  CHECK_FALSE(RestorePluginCall(saved));
+  CHECK(state.load() == saved);  // the outer call is still the one being timed
+  CHECK(PluginCallSlot() == kOuter);
+  CHECK_FALSE(NotePluginCallExit(nullptr));
+  CHECK(state.load() == 0);
+}
+
+TEST_CASE("an enclosing call is timed from its own start however many nested calls it makes") {
+  // A plugin call that keeps making quick nested calls (a host service calling
+  // into another plugin, say) still runs past its budget: the nested calls put
+  // the outer call's probe back, so the watchdog does not restart its timing.
+  Events events;
+  PluginWatchdogOptions o;
+  o.budget_ms = 150;
+  o.sample_ms = 5;
+  o.describe = [](const void* slot) { return std::string(static_cast<const char*>(slot)); };
+  o.on_overrun = [&](const std::string& plugin, int64_t ms) { events.Add(plugin + " " + std::to_string(ms)); };
+  PluginWatchdog watchdog(o);
+  static const char kOuter[] = "outer";
+  static const char kInner[] = "inner";
+  NotePluginCallEnter(kOuter);
+  const auto start = std::chrono::steady_clock::now();
+  while (events.size() == 0 && std::chrono::steady_clock::now() - start < 5s) {
+    const uint64_t saved = SavePluginCall();
+    NoteRegisteredPluginCallEnter(kInner);
+    RestorePluginCall(saved);
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE(events.size() == 1);
+  CHECK(events.lines.at(0).starts_with("outer "));
+  CHECK(NotePluginCallExit(nullptr));
+  CHECK(TakePluginCallOverrun(kOuter) >= 150);
+}
+
 TEST_CASE("a plugin called back to back is never flagged: each call clears the watchdog's probe") {
   // One plugin in a call nearly all the time (the same slot in every sample):
   // only the probe tells one call from the next.
