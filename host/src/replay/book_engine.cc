@@ -70,9 +70,8 @@ void BookEngine::MarkStale(AssetState& a) {
   a.status_dirty = true;
 }
 
-void BookEngine::Emit(WriteBatch* batch, uint32_t key, int64_t line_no, const FeedEvent& ev,
-                      EventKind kind, Side side, int64_t price, int64_t size) {
-  if (batch == nullptr || !emit_events_) return;
+void BookEngine::EmitRow(WriteBatch* batch, uint32_t key, int64_t line_no, const FeedEvent& ev,
+                         EventKind kind, Side side, int64_t price, int64_t size) {
   EventRow row{};
   row.asset_key = key;
   row.item = item_++;

@@ -98,8 +98,14 @@ class BookEngine {
                    WriteBatch* batch);
   void ApplyPEvent(const ParsedLine& line, const FeedEvent& ev, int64_t line_no, WriteBatch* batch);
   void ApplySEvent(const ParsedLine& line, const FeedEvent& ev, int64_t line_no, WriteBatch* batch);
+  // Appends the event row to batch, if rows are wanted (inline: without
+  // storage, as in `replay --no-db`, every change skips the call).
   void Emit(WriteBatch* batch, uint32_t key, int64_t line_no, const FeedEvent& ev, EventKind kind,
-            Side side, int64_t price, int64_t size);
+            Side side, int64_t price, int64_t size) {
+    if (batch != nullptr && emit_events_) EmitRow(batch, key, line_no, ev, kind, side, price, size);
+  }
+  void EmitRow(WriteBatch* batch, uint32_t key, int64_t line_no, const FeedEvent& ev, EventKind kind,
+               Side side, int64_t price, int64_t size);
 
   std::string default_market_;
   std::vector<std::unique_ptr<AssetState>> assets_;
