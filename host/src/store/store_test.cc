@@ -775,9 +775,10 @@ STORE_TEST("rows repeated above the committed line are caught by the (line, item
 STORE_TEST("duplicates inside multi-row inserts keep ids, index and snapshots right", "[store]") {
   auto store = Store::Open(dbs.Url("poly.db"));
   const int64_t source = store->RegisterSource(dbs.File("f"), nullptr);
-  // Two assets, one level event per line; the second batch repeats lines 21..40
-  // without the watermark's help (last_line 0), so the unique key must reject
-  // them inside 16-row statements.
+  // Two assets, one level event per line; the second batch repeats lines 81..160
+  // without the watermark's help (last_line 0), so the (line, item) watermark must
+  // drop them; the rest go in as two 64-row statements and single rows (the
+  // SQLite writer inserts 64 rows per statement).
   auto make = [&](int from, int to, bool announce) {
     WriteBatch b;
     b.source_id = source;
@@ -800,35 +801,104 @@ STORE_TEST("duplicates inside multi-row inserts keep ids, index and snapshots ri
     return b;
   };
   OrderBook want[2];
-  for (int line = 1; line <= 60; ++line) {
+  for (int line = 1; line <= 300; ++line) {
     want[line % 2].ApplyLevel(line % 3 == 0 ? Side::kAsk : Side::kBid, 10000 * (line % 37 + 1),
                               line % 5 == 0 ? 0 : 1000000 * line);
   }
-  store->Submit(make(1, 40, true));
-  WriteBatch second = make(21, 60, false);
-  // A snapshot of asset 0 taken after line 50: lines 52..60 of it come after.
-  OrderBook at50;
-  for (int line = 2; line <= 50; line += 2) {
-    at50.ApplyLevel(line % 3 == 0 ? Side::kAsk : Side::kBid, 10000 * (line % 37 + 1), line % 5 == 0 ? 0 : 1000000 * line);
+  store->Submit(make(1, 160, true));
+  WriteBatch second = make(81, 300, false);
+  // A snapshot of asset 0 taken after line 250: lines 252..300 of it come after.
+  OrderBook at250;
+  for (int line = 2; line <= 250; line += 2) {
+    at250.ApplyLevel(line % 3 == 0 ? Side::kAsk : Side::kBid, 10000 * (line % 37 + 1), line % 5 == 0 ? 0 : 1000000 * line);
   }
-  second.snapshots.push_back(SnapshotRow{0, 1050, 25, EncodeLevelsJson(at50)});
+  second.snapshots.push_back(SnapshotRow{0, 1250, 125, EncodeLevelsJson(at250)});
   store->Submit(second);
   store->Flush();
-  CHECK(store->stats().events_written == 60);
-  CHECK(store->stats().events_skipped == 20);
+  CHECK(store->stats().events_written == 300);
+  CHECK(store->stats().events_skipped == 80);
   Raw db(dbs, "poly.db");
-  CHECK(db.Int("SELECT count(*) FROM orderbook_events") == 60);
+  CHECK(db.Int("SELECT count(*) FROM orderbook_events") == 300);
   // Index rows list exactly each outcome's events.
   CHECK(db.Int("SELECT count(*) FROM orderbook_event_index") == 4);
-  // The snapshot's watermark stops before line 52's row.
+  // The snapshot's watermark stops before line 252's row.
   CHECK(db.Int("SELECT event_watermark FROM orderbook_snapshots") ==
-        db.Int("SELECT id FROM orderbook_events WHERE line = 52") - 1);
+        db.Int("SELECT id FROM orderbook_events WHERE line = 252") - 1);
   for (uint32_t k = 0; k < 2; ++k) {
     std::optional<StoredBook> b = store->LoadBook("m", k == 0 ? "yes" : "no");
     REQUIRE(b.has_value());
     CheckBook(b->book, want[k]);
-    CHECK(b->seq == 30);
+    CHECK(b->seq == 150);
   }
+}
+
+STORE_TEST("several snapshots of an asset in one batch each stop before its first later event", "[store]") {
+  auto store = Store::Open(dbs.Url("poly.db"));
+  const int64_t source = store->RegisterSource(dbs.File("feed.jsonl"), nullptr);
+  // Lines 1..30: assets 0 and 1 take turns (seq 1..15 each); asset 2 has no
+  // event in the batch. Snapshots: asset 0 at seq 3 and 10 (mid-batch) and 15
+  // (its last event), asset 1 at seq 0 (before its first event of the batch),
+  // asset 2 (nothing follows it in the batch).
+  WriteBatch b;
+  b.source_id = source;
+  b.last_line = 30;
+  b.new_assets.push_back({0, "m", "a"});
+  b.new_assets.push_back({1, "m", "b"});
+  b.new_assets.push_back({2, "m", "c"});
+  OrderBook books[2], at[2][16];
+  for (int line = 1; line <= 30; ++line) {
+    EventRow e{};
+    e.asset_key = static_cast<uint32_t>((line - 1) % 2);
+    e.line = line;
+    e.ts_ms = 2000 + line;
+    e.seq = (line + 1) / 2;
+    e.kind = EventKind::kLevel;
+    e.side = line % 4 < 2 ? Side::kBid : Side::kAsk;
+    e.price = 10000 * (line % 7 + 1);
+    e.size = line % 6 == 0 ? 0 : 1000000 * line;
+    b.events.push_back(e);
+    books[e.asset_key].ApplyLevel(e.side, e.price, e.size);
+    at[e.asset_key][e.seq] = books[e.asset_key];
+  }
+  OrderBook lone;
+  lone.ApplyLevel(Side::kBid, 400000, 5000000);
+  b.snapshots.push_back(SnapshotRow{0, 2100, 3, EncodeLevelsJson(at[0][3])});
+  b.snapshots.push_back(SnapshotRow{1, 2100, 0, EncodeLevelsJson(OrderBook())});
+  b.snapshots.push_back(SnapshotRow{0, 2200, 10, EncodeLevelsJson(at[0][10])});
+  b.snapshots.push_back(SnapshotRow{2, 2200, 1, EncodeLevelsJson(lone)});
+  b.snapshots.push_back(SnapshotRow{0, 2300, 15, EncodeLevelsJson(at[0][15])});
+  store->Submit(b);
+  store->Flush();
+
+  Raw db(dbs, "poly.db");
+  auto id_of_line = [&](int line) { return db.Int("SELECT id FROM orderbook_events WHERE line = " + std::to_string(line)); };
+  const int64_t max_id = db.Int("SELECT max(id) FROM orderbook_events");
+  const auto rows = db.Ints(
+      "SELECT s.seq, s.event_watermark, s.outcome_id, s.id FROM orderbook_snapshots s JOIN outcomes o ON o.id = s.outcome_id"
+      " ORDER BY o.asset_id, s.seq");
+  REQUIRE(rows.size() == 5);
+  // asset a: seq 3 covers lines 1, 3, 5 and stops before line 7; seq 10 before
+  // line 21; seq 15 (its last event) and asset c's snapshot cover everything.
+  CHECK(rows[0][1] == id_of_line(7) - 1);
+  CHECK(rows[1][1] == id_of_line(21) - 1);
+  CHECK(rows[2][1] == max_id);
+  CHECK(rows[3][1] == id_of_line(2) - 1);  // asset b before its first event
+  CHECK(rows[4][1] == max_id);             // asset c
+  for (const auto& row : rows) {
+    INFO("snapshot " << row[3]);
+    if (row[2] == rows[4][2]) continue;  // asset c has no events: its snapshot is all there is
+    OrderBook want;
+    ApplyLevelsJson(db.Text("SELECT levels_json FROM orderbook_snapshots WHERE id = " + std::to_string(row[3])), &want);
+    CheckBook(RebuildFromEvents(db, row[2], row[1]), want);
+  }
+  for (uint32_t k = 0; k < 2; ++k) {
+    std::optional<StoredBook> loaded = store->LoadBook("m", k == 0 ? "a" : "b");
+    REQUIRE(loaded.has_value());
+    CheckBook(loaded->book, books[k]);
+  }
+  std::optional<StoredBook> c = store->LoadBook("m", "c");
+  REQUIRE(c.has_value());
+  CheckBook(c->book, lone);
 }
 
 STORE_TEST("a resumed run with different batch boundaries neither loses nor repeats", "[store]") {
@@ -1131,6 +1201,94 @@ STORE_TEST("a batch naming an unknown asset key fails the writer", "[store]") {
   b.status.push_back(s);
   store->Submit(b);
   CHECK_THAT(StoreErrorOf([&] { store->Flush(); }), Catch::Contains("asset key 7"));
+}
+
+// The writer's connection of a file database is opened SQLITE_OPEN_NOMUTEX: it
+// relies on every user (writer thread, maintenance, catalog, RegisterSource)
+// taking the store's write lock. Hammer it from three threads at once.
+TEST_CASE("sqlite: the writer thread, maintenance and catalog calls share the writer's connection safely", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Url("poly.db"), StoreOptions{.queue_batches = 2});
+  const int64_t source = store->RegisterSource(dir.File("feed.jsonl"), nullptr);
+  constexpr int kBatches = 150;
+  constexpr int kLinesPerBatch = 40;
+  OrderBook want;
+  std::thread feeder([&] {
+    for (int n = 0; n < kBatches; ++n) {
+      WriteBatch b;
+      b.source_id = source;
+      if (n == 0) b.new_assets.push_back({0, "m", "a"});
+      for (int i = 1; i <= kLinesPerBatch; ++i) {
+        const int line = n * kLinesPerBatch + i;
+        EventRow e{};
+        e.asset_key = 0;
+        e.line = line;
+        e.ts_ms = 1'700'000'000'000 + line;
+        e.seq = line;
+        e.kind = EventKind::kLevel;
+        e.side = line % 2 == 0 ? Side::kBid : Side::kAsk;
+        e.price = 10000 * (line % 50 + 1);
+        e.size = 1000000 * (line % 9);
+        want.ApplyLevel(e.side, e.price, e.size);
+        b.events.push_back(e);
+      }
+      b.last_line = (n + 1) * kLinesPerBatch;
+      store->Submit(std::move(b));
+    }
+  });
+  std::thread catalog([&] {
+    for (int n = 0; n < 60; ++n) {
+      MarketRecord m;
+      m.condition_id = "0xcat" + std::to_string(n % 7);
+      m.question = "question " + std::to_string(n);
+      m.asset_ids = {"t" + std::to_string(n % 7)};
+      store->UpsertMarkets({m});
+      store->RegisterSource(dir.File("other" + std::to_string(n % 3) + ".jsonl"), nullptr);
+    }
+  });
+  for (int n = 0; n < 20; ++n) {
+    store->SnapshotFromStore(1'700'000'000'000 + n);
+    store->PruneEventsBefore(1'700'000'000'000 + n * 100);
+  }
+  feeder.join();
+  catalog.join();
+  store->Flush();
+  CHECK(store->stats().events_written == kBatches * kLinesPerBatch);
+  std::optional<StoredBook> loaded = store->LoadBook("m", "a");
+  REQUIRE(loaded.has_value());
+  CheckBook(loaded->book, want);
+  CHECK(loaded->seq == kBatches * kLinesPerBatch);
+  CHECK(store->ListMarkets("").size() == 7);
+  int64_t committed = 0;
+  CHECK(store->RegisterSource(dir.File("feed.jsonl"), &committed) == source);
+  CHECK(committed == kBatches * kLinesPerBatch);
+  store.reset();
+  RawDb db(dir.File("poly.db"));
+  CHECK(db.Text("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("sqlite: new databases get 16 KiB pages; existing ones keep theirs and still work", "[store]") {
+  TempDir dir;
+  {
+    auto store = Store::Open(dir.Url("new.db"));
+  }
+  CHECK(RawDb(dir.File("new.db")).Int("PRAGMA page_size") == 16384);
+  {
+    RawDb old(dir.File("old.db"));
+    old.Exec("PRAGMA page_size = 4096");
+    old.Exec("CREATE TABLE unrelated (x INTEGER)");
+  }
+  Feed feed = MakeFeed(FeedOptions{.lines = 300, .lines_per_batch = 50, .assets = 3, .snapshot_every = 70});
+  {
+    auto store = Store::Open(dir.Url("old.db"));
+    SubmitFeed(*store, feed, store->RegisterSource(dir.File("feed.jsonl"), nullptr));
+    store->Flush();
+    CheckBooks(*store, feed);
+  }
+  RawDb old(dir.File("old.db"));
+  CHECK(old.Int("PRAGMA page_size") == 4096);
+  CHECK(old.Text("PRAGMA integrity_check") == "ok");
+  CHECK(old.Int("SELECT count(*) FROM orderbook_events") == feed.events);
 }
 
 TEST_CASE("an in-memory database works end to end", "[store]") {
