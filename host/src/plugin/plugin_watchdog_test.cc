@@ -33,12 +33,20 @@ struct Events {
   }
 };
 
+// Options whose slots are C strings naming the plugin, every overrun recorded
+// as "<plugin> <ms>" in *events.
+PluginWatchdogOptions RecordingOptions(Events* events, int64_t budget_ms) {
+  PluginWatchdogOptions o;
+  o.budget_ms = budget_ms;
+  o.describe = [](const void* slot) { return std::string(static_cast<const char*>(slot)); };
+  o.on_overrun = [events](const std::string& plugin, int64_t ms) { events->Add(plugin + " " + std::to_string(ms)); };
+  return o;
+}
+
 TEST_CASE("the watchdog flags a call past its budget and the flag reaches the call's exit") {
   Events events;
-  PluginWatchdogOptions o;
-  o.budget_ms = 250;  // far above a scheduling stall, so the quick calls below are never flagged
-  o.describe = [](const void* slot) { return std::string(static_cast<const char*>(slot)); };
-  o.on_overrun = [&](const std::string& plugin, int64_t ms) { events.Add(plugin + " " + std::to_string(ms)); };
+  // A budget far above a scheduling stall, so the quick calls below are never flagged.
+  PluginWatchdogOptions o = RecordingOptions(&events, 250);
   PluginWatchdog watchdog(o);
   static const char kSlow[] = "slow";
   static const char kQuick[] = "quick";
@@ -104,11 +112,8 @@ TEST_CASE("an enclosing call is timed from its own start however many nested cal
   // into another plugin, say) still runs past its budget: the nested calls put
   // the outer call's probe back, so the watchdog does not restart its timing.
   Events events;
-  PluginWatchdogOptions o;
-  o.budget_ms = 150;
+  PluginWatchdogOptions o = RecordingOptions(&events, 150);
   o.sample_ms = 5;
-  o.describe = [](const void* slot) { return std::string(static_cast<const char*>(slot)); };
-  o.on_overrun = [&](const std::string& plugin, int64_t ms) { events.Add(plugin + " " + std::to_string(ms)); };
   PluginWatchdog watchdog(o);
   static const char kOuter[] = "outer";
   static const char kInner[] = "inner";
@@ -130,11 +135,8 @@ TEST_CASE("a plugin called back to back is never flagged: each call clears the w
   // One plugin in a call nearly all the time (the same slot in every sample):
   // only the probe tells one call from the next.
   Events events;
-  PluginWatchdogOptions o;
-  o.budget_ms = 150;
+  PluginWatchdogOptions o = RecordingOptions(&events, 150);
   o.sample_ms = 5;
-  o.describe = [](const void* slot) { return std::string(static_cast<const char*>(slot)); };
-  o.on_overrun = [&](const std::string& plugin, int64_t ms) { events.Add(plugin + " " + std::to_string(ms)); };
   PluginWatchdog watchdog(o);
   static const char kBusy[] = "busy";
   const auto end = std::chrono::steady_clock::now() + 500ms;
