@@ -2,27 +2,26 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 
 namespace polyhost {
 namespace {
 
-// Owns a padded copy of a line, as LineReader provides.
-struct Line {
-  explicit Line(std::string s) : text(std::move(s)) { buf = text + std::string(FeedParser::kPadding, '\0'); }
-  std::string text, buf;
-};
-
+// A parsed line with the padded copy of its bytes it was parsed from (as
+// LineReader provides them): the views of `parsed` may point into those bytes,
+// which stay where they are when the Result is moved.
 struct Result {
+  std::unique_ptr<std::string> line;
   bool ok;
   ParsedLine parsed;
   ParseError error;
 };
 
 Result ParseLine(FeedParser& p, const std::string& s, FeedFormat f = FeedFormat::kAuto) {
-  Line l(s);
   Result r;
-  r.ok = p.Parse(l.buf.data(), l.text.size(), f, &r.parsed, &r.error);
+  r.line = std::make_unique<std::string>(s + std::string(FeedParser::kPadding, '\0'));
+  r.ok = p.Parse(r.line->data(), s.size(), f, &r.parsed, &r.error);
   return r;
 }
 
