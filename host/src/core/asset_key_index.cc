@@ -59,16 +59,6 @@ bool AssetKeyIndex::Matches(const Entry& e, std::string_view market, std::string
          (market.empty() || std::memcmp(p + asset_id.size(), market.data(), market.size()) == 0);
 }
 
-uint32_t AssetKeyIndex::FindHashed(std::string_view market, std::string_view asset_id, uint64_t hash) const {
-  if (slots_.empty()) return kNotFound;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.key == kNotFound) return kNotFound;
-    if (s.hash == hash && Matches(entries_[s.key], market, asset_id)) return s.key;
-  }
-}
-
 uint32_t AssetKeyIndex::Insert(std::string_view market, std::string_view asset_id, uint64_t hash) {
   if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
   const auto key = static_cast<uint32_t>(entries_.size());

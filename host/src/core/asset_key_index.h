@@ -56,19 +56,13 @@ class AssetKeyIndex {
   // confirmed by comparing the ids), or kNotFound; starts loading that key's
   // ids, so that the lookup's compare does not wait on memory either.
   uint32_t PrefetchCandidate(uint64_t hash) const {
-    if (slots_.empty()) return kNotFound;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (s.key == kNotFound) return kNotFound;
-      if (s.hash == hash) {
-        const char* ids = bytes_.data() + entries_[s.key].offset;
-        __builtin_prefetch(ids);
-        __builtin_prefetch(ids + 64);
-        __builtin_prefetch(ids + 128);
-        return s.key;
-      }
-    }
+    return Probe(hash, [this](uint32_t key) {
+      const char* ids = bytes_.data() + entries_[key].offset;
+      __builtin_prefetch(ids);
+      __builtin_prefetch(ids + 64);
+      __builtin_prefetch(ids + 128);
+      return true;
+    });
   }
 
   size_t size() const { return entries_.size(); }
@@ -93,7 +87,21 @@ class AssetKeyIndex {
     uint64_t offset;
     uint32_t asset_len, market_len;
   };
-  uint32_t FindHashed(std::string_view market, std::string_view asset_id, uint64_t hash) const;
+  // The first key along hash's probe chain whose slot carries `hash` and which
+  // accept(key) takes, or kNotFound at the chain's end.
+  template <class Accept>
+  uint32_t Probe(uint64_t hash, Accept&& accept) const {
+    if (slots_.empty()) return kNotFound;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.key == kNotFound) return kNotFound;
+      if (s.hash == hash && accept(s.key)) return s.key;
+    }
+  }
+  uint32_t FindHashed(std::string_view market, std::string_view asset_id, uint64_t hash) const {
+    return Probe(hash, [&](uint32_t key) { return Matches(entries_[key], market, asset_id); });
+  }
   bool Matches(const Entry& e, std::string_view market, std::string_view asset_id) const;
   uint32_t Insert(std::string_view market, std::string_view asset_id, uint64_t hash);
   void Grow();
