@@ -31,7 +31,11 @@ DbMetrics ReadDbMetrics(const DbUrl& url) {
   m.schema_version = static_cast<int>(db.Int("SELECT coalesce(max(version), 0) FROM schema_version"));
   m.db_size_bytes = db.SizeBytes();
   // max - min + 1 instead of count(*): O(1) on a table of hundreds of millions of rows.
-  m.event_rows = db.Int("SELECT coalesce(max(id) - min(id) + 1, 0) FROM orderbook_events");
+  // (SQLite stores events in blocks from schema version 5: the same from their ids.)
+  m.event_rows = db.HasTable("orderbook_event_blocks")
+                     ? db.Int("SELECT coalesce((SELECT max(last_id) FROM orderbook_event_blocks) -"
+                              " (SELECT min(first_id) FROM orderbook_event_blocks) + 1, 0)")
+                     : db.Int("SELECT coalesce(max(id) - min(id) + 1, 0) FROM orderbook_events");
   m.snapshot_rows = db.Int("SELECT count(*) FROM orderbook_snapshots");
   db.Query("SELECT count(*), coalesce(sum(committed_line), 0) FROM sources", [&](const DbRow& r) {
     m.sources = r.Int(0);

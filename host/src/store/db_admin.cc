@@ -45,10 +45,10 @@ struct TableSpec {
   const char* pg_order_by;  // the same order on PostgreSQL
 };
 
-// Every table of the latest schema version, parents first, except
-// orderbook_event_index, which is derived from orderbook_events and differs
-// between the backends (PostgreSQL's also holds each row's ts_ms range); the
-// copy rebuilds it.
+// Every table of the latest schema version, parents first, except what is
+// derived from orderbook_events and differs between the backends (PostgreSQL's
+// orderbook_event_index; SQLite's orderbook_event_blocks, of which
+// orderbook_events is a view): the copy rebuilds it.
 const std::vector<TableSpec>& Tables() {
   static const std::vector<TableSpec> kTables = {
       {"markets",
@@ -307,7 +307,7 @@ class CopyTarget {
   virtual void Prepare(CopySource& src) = 0;
   // Writes every row of t from src; returns the rows and fills *sum from them.
   virtual int64_t Write(CopySource& src, const TableSpec& t, Checksum* sum) = 0;
-  // Derived rows (orderbook_event_index) and id sequences, after every table.
+  // Derived rows (event index or blocks) and id sequences, after every table.
   virtual void Finish() = 0;
   // A source over the target's own connection (inside its transaction).
   virtual CopySource& ReadBack() = 0;
@@ -437,7 +437,12 @@ class SqliteTarget final : public CopyTarget {
   // One prepared INSERT, values bound in SQLite's types; JSON in its canonical
   // compact form (PostgreSQL prints jsonb with spaces and its own key order).
   int64_t Write(CopySource& src, const TableSpec& t, Checksum* sum) override {
-    std::string sql = std::string("INSERT INTO ") + t.name + " (" + ColumnList(t) + ") VALUES (";
+    // orderbook_events is a view of the blocks on SQLite: its rows go to a
+    // temporary table first, which Finish() groups into blocks.
+    const bool events = std::string_view(t.name) == "orderbook_events";
+    if (events) Exec(("CREATE TEMP TABLE copy_event_rows (" + ColumnList(t) + ")").c_str());
+    std::string sql =
+        std::string("INSERT INTO ") + (events ? "temp.copy_event_rows" : t.name) + " (" + ColumnList(t) + ") VALUES (";
     for (size_t c = 0; c < t.columns.size(); ++c) sql += (c == 0 ? "?" : ", ?") + std::to_string(c + 1);
     sql += ")";
     sqlite3_stmt* st = nullptr;
@@ -470,45 +475,10 @@ class SqliteTarget final : public CopyTarget {
     });
     return rows;
   }
-  // SQLite's orderbook_event_index: one row per outcome and block of 16384 ids,
-  // the ids as unsigned LEB128 deltas (docs/schema.md), as the store writes them.
+  // SQLite's event blocks, from the copied rows (as migration 5 regroups a table).
   void Finish() override {
-    sqlite3_stmt* ins = nullptr;
-    if (sqlite3_prepare_v2(db_, "INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, ids) VALUES (?1, ?2, ?3, ?4)",
-                           -1, &ins, nullptr) != SQLITE_OK) {
-      Fail("cannot build orderbook_event_index");
-    }
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(ins, sqlite3_finalize);
-    int64_t outcome = -1, block = -1, first = 0, prev = 0;
-    std::string blob;
-    auto flush = [&] {
-      if (outcome < 0) return;
-      sqlite3_reset(ins);
-      sqlite3_bind_int64(ins, 1, outcome);
-      sqlite3_bind_int64(ins, 2, first);
-      sqlite3_bind_int64(ins, 3, prev);
-      sqlite3_bind_blob(ins, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-      if (sqlite3_step(ins) != SQLITE_DONE) Fail("cannot build orderbook_event_index");
-    };
-    read_back_->Select("SELECT outcome_id, id FROM orderbook_events ORDER BY outcome_id, id", 2, [&](const Field* f) {
-      const int64_t o = std::atoll(std::string(f[0].text).c_str());
-      const int64_t id = std::atoll(std::string(f[1].text).c_str());
-      if (o != outcome || id / 16384 != block) {
-        flush();
-        outcome = o;
-        block = id / 16384;
-        first = prev = id;
-        blob.clear();
-      }
-      for (auto d = static_cast<uint64_t>(id - prev);;) {  // LEB128
-        const auto byte = static_cast<unsigned char>(d & 0x7f);
-        d >>= 7;
-        blob.push_back(static_cast<char>(d != 0 ? byte | 0x80 : byte));
-        if (d == 0) break;
-      }
-      prev = id;
-    });
-    flush();
+    Exec(SqliteEventBlocksFromRowsSql("temp.copy_event_rows").c_str());
+    Exec("DROP TABLE temp.copy_event_rows");
   }
   CopySource& ReadBack() override { return *read_back_; }
   void Commit() override { Exec("COMMIT"); }

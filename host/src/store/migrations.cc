@@ -186,14 +186,70 @@ DROP TABLE orderbook_events;
 ALTER TABLE orderbook_events_v4 RENAME TO orderbook_events;
 )sql";
 
-constexpr Migration kSqliteMigrations[] = {
-    {1, kMigrationDescriptions[0], kV1},
-    {2, kMigrationDescriptions[1], kV2},
-    // PostgreSQL only (pg_schema.cc); the version is shared so both backends
-    // keep one history. SQLite's turn came in version 4.
-    {3, kMigrationDescriptions[2], "-- nothing to change on SQLite"},
-    {4, kMigrationDescriptions[3], kV4},
-};
+// Version 5 (SQLite): events are stored a block at a time, one row per (write
+// batch, outcome) holding that outcome's events of the batch as JSON
+// (store/event_blocks.h), instead of one row per event plus an index row per
+// (batch, outcome). 2.2 rows per feed line were the ceiling of replay speed
+// (docs/performance.md); a block is ~1 row per 100 events. orderbook_events
+// becomes a view over the blocks with the same columns, so every query of it
+// keeps working (read-only). The index table is folded into the blocks.
+// Existing events are regrouped: per outcome and source, 16384 ids a block.
+constexpr std::string_view kV5Head = R"sql(
+CREATE TABLE orderbook_event_blocks (
+  first_id         INTEGER PRIMARY KEY,
+  outcome_id       INTEGER NOT NULL,
+  source_id        INTEGER,
+  last_id          INTEGER NOT NULL,
+  n_events         INTEGER NOT NULL,
+  min_ts_ms        INTEGER NOT NULL,
+  max_ts_ms        INTEGER NOT NULL,
+  first_line       INTEGER NOT NULL,
+  first_ts_ms      INTEGER NOT NULL,
+  first_recv_ts_ms INTEGER NOT NULL,
+  first_seq        INTEGER NOT NULL,
+  events           TEXT NOT NULL
+) STRICT;
+CREATE INDEX orderbook_event_blocks_by_outcome ON orderbook_event_blocks (outcome_id, last_id);
+CREATE INDEX orderbook_event_blocks_by_last_id ON orderbook_event_blocks (last_id);
+)sql";
+
+// Part of migration 5 and of `polyhost db copy` into SQLite (db_admin.cc): the
+// rows of ROWS (the columns of orderbook_events) grouped into blocks, per outcome,
+// source and 16384 ids. Frozen with migration 5: change it only by a new one.
+constexpr std::string_view kBlocksFromRows = R"sql(
+INSERT INTO orderbook_event_blocks (first_id, outcome_id, source_id, last_id, n_events, min_ts_ms, max_ts_ms,
+                                    first_line, first_ts_ms, first_recv_ts_ms, first_seq, events)
+  SELECT min(id), outcome_id, source_id, max(id), count(*), min(ts_ms), max(ts_ms),
+         min(f_line), min(f_ts), min(f_recv), min(f_seq),
+         json_group_array(json_array(id - f_id, line - f_line, item, ts_ms - f_ts, recv_ts_ms - f_recv, seq - f_seq,
+                                     kind, side, price, size, json(levels_json)))
+  FROM (SELECT e.*, first_value(id) OVER w AS f_id, first_value(line) OVER w AS f_line,
+               first_value(ts_ms) OVER w AS f_ts, first_value(recv_ts_ms) OVER w AS f_recv,
+               first_value(seq) OVER w AS f_seq
+        FROM ROWS e
+        WINDOW w AS (PARTITION BY outcome_id, source_id, id / 16384 ORDER BY id)
+        ORDER BY outcome_id, source_id, id / 16384, id)
+  GROUP BY outcome_id, source_id, id / 16384;
+)sql";
+
+constexpr std::string_view kV5Tail = R"sql(
+DROP TABLE orderbook_events;
+DROP TABLE orderbook_event_index;
+CREATE VIEW orderbook_events (id, source_id, line, item, outcome_id, ts_ms, recv_ts_ms, seq, kind, side, price, size,
+                              levels_json) AS
+  SELECT b.first_id + json_extract(e.value, '$[0]'), b.source_id, b.first_line + json_extract(e.value, '$[1]'),
+         json_extract(e.value, '$[2]'), b.outcome_id, b.first_ts_ms + json_extract(e.value, '$[3]'),
+         b.first_recv_ts_ms + json_extract(e.value, '$[4]'), b.first_seq + json_extract(e.value, '$[5]'),
+         json_extract(e.value, '$[6]'), json_extract(e.value, '$[7]'), json_extract(e.value, '$[8]'),
+         json_extract(e.value, '$[9]'), json_extract(e.value, '$[10]')
+  FROM orderbook_event_blocks b, json_each(b.events) e;
+)sql";
+
+const std::string& V5Sql() {
+  static const std::string sql =
+      std::string(kV5Head) + SqliteEventBlocksFromRowsSql("orderbook_events") + std::string(kV5Tail);
+  return sql;
+}
 
 sqlite_api::sqlite3* RawHandle(soci::session& sql) {
   // The sqlite3 backend's typeinfo is not exported, so no dynamic_cast: check the name.
@@ -228,9 +284,28 @@ std::string_view SqliteSchemaVersionTableSql() {
          " description TEXT NOT NULL) STRICT";
 }
 
-std::span<const Migration> SqliteMigrations() { return kSqliteMigrations; }
+std::span<const Migration> SqliteMigrations() {
+  // Built on first use: version 5's text is assembled at run time.
+  static const Migration kSqliteMigrations[] = {
+      {1, kMigrationDescriptions[0], kV1},
+      {2, kMigrationDescriptions[1], kV2},
+      // PostgreSQL only (pg_schema.cc); the version is shared so both backends
+      // keep one history. SQLite's turn came in version 4.
+      {3, kMigrationDescriptions[2], "-- nothing to change on SQLite"},
+      {4, kMigrationDescriptions[3], kV4},
+      {5, kMigrationDescriptions[4], V5Sql()},
+  };
+  return kSqliteMigrations;
+}
 
-int LatestSqliteSchemaVersion() { return kSqliteMigrations[std::size(kSqliteMigrations) - 1].version; }
+std::string SqliteEventBlocksFromRowsSql(std::string_view rows_table) {
+  std::string sql(kBlocksFromRows);
+  const size_t at = sql.find("FROM ROWS e");
+  sql.replace(at + 5, 4, rows_table);
+  return sql;
+}
+
+int LatestSqliteSchemaVersion() { return SqliteMigrations().back().version; }
 
 int CurrentSchemaVersion(soci::session& sql) {
   try {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace soci {
@@ -23,12 +24,15 @@ struct Migration {
 
 // The description of each schema version (index version - 1). One history for
 // both backends: version N means the same tables and columns on SQLite (below)
-// and PostgreSQL (pg_schema.h); only the dialect differs.
+// and PostgreSQL (pg_schema.h); only the dialect differs, except that from
+// version 5 SQLite stores events in blocks and reads them through the view
+// orderbook_events, which has the columns of PostgreSQL's table.
 inline constexpr std::string_view kMigrationDescriptions[] = {
     "market data: markets, outcomes, sources, orderbook events/index/snapshots, market_status",
     "execution: orders, fills, exec_audit",
     "faster event ingest: duplicates caught by the source watermark, not a per-row unique key",
     "faster SQLite event ingest: the same, on SQLite (its events table is rebuilt once)",
+    "SQLite events stored in blocks per (batch, outcome); orderbook_events becomes a view of them",
 };
 
 // The CREATE TABLE IF NOT EXISTS of schema_version on SQLite (run before the migrations).
@@ -36,6 +40,11 @@ std::string_view SqliteSchemaVersionTableSql();
 
 // Every SQLite migration this build knows, in order.
 std::span<const Migration> SqliteMigrations();
+
+// An INSERT INTO orderbook_event_blocks of the rows of `rows_table` (a table
+// with the columns of orderbook_events), grouped per outcome, source and 16384
+// ids (migration 5 runs it on the old table; `polyhost db copy` on its own).
+std::string SqliteEventBlocksFromRowsSql(std::string_view rows_table);
 
 // The version SqliteMigrations() ends at.
 int LatestSqliteSchemaVersion();

@@ -174,6 +174,8 @@ constexpr Migration kPostgresMigrations[] = {
     {3, kMigrationDescriptions[2], kV3},
     // SQLite only (migrations.cc): PostgreSQL dropped its unique key in version 3.
     {4, kMigrationDescriptions[3], "-- nothing to change on PostgreSQL"},
+    // SQLite only (migrations.cc): PostgreSQL keeps a row per event.
+    {5, kMigrationDescriptions[4], "-- nothing to change on PostgreSQL"},
 };
 
 constexpr int64_t kDayMs = 86'400'000;

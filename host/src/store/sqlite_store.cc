@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/event_blocks.h"
 #include "store/levels_json.h"
 #include "store/migrations.h"
 #include "store/write_queue.h"
@@ -153,44 +154,6 @@ int64_t QueryInt(sqlite3* db, const char* sql, std::string_view what) {
 }
 
 // ---------------------------------------------------------------------------
-// orderbook_event_index.ids: unsigned LEB128 deltas.
-
-void AppendIdList(const std::vector<int64_t>& ids, std::string* out) {
-  out->clear();
-  int64_t prev = ids.front();
-  for (int64_t id : ids) {
-    uint64_t v = static_cast<uint64_t>(id - prev);
-    prev = id;
-    while (v >= 0x80) {
-      out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
-    }
-    out->push_back(static_cast<char>(v));
-  }
-}
-
-// Appends the ids of one index row; throws on a malformed list.
-void DecodeIdList(int64_t first_id, std::string_view blob, std::vector<int64_t>* out) {
-  int64_t id = first_id;
-  size_t i = 0;
-  while (i < blob.size()) {
-    uint64_t v = 0;
-    int shift = 0;
-    for (;;) {
-      if (i == blob.size() || shift > 63) {
-        throw StoreError("orderbook_event_index: malformed id list at first_id " + std::to_string(first_id));
-      }
-      const auto byte = static_cast<uint8_t>(blob[i++]);
-      v |= static_cast<uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) break;
-      shift += 7;
-    }
-    id += static_cast<int64_t>(v);
-    out->push_back(id);
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Rebuilding books.
 
 struct LevelsScratch {
@@ -207,33 +170,46 @@ void ApplyLevelsJson(std::string_view json, const char* table, int64_t id, Level
   if (tick != 0) book->set_tick_size(tick);
 }
 
-// Applies one orderbook_events row whose columns start at `c` in the order
-// ts_ms, seq, kind, side, price, size, levels_json.
-void ApplyEventRow(const Stmt& s, int c, int64_t id, LevelsScratch* scratch, StoredBook* out) {
-  out->ts_ms = s.ColInt(c);
-  out->seq = s.ColInt(c + 1);
-  const int64_t kind = s.ColInt(c + 2);
-  switch (static_cast<EventKind>(kind)) {
+// The columns a block is read from, in every query of blocks: its base, then events.
+constexpr const char* kBlockColumns = "first_id, first_line, first_ts_ms, first_recv_ts_ms, first_seq, events";
+
+// Appends the events of the orderbook_event_blocks row whose kBlockColumns start
+// at column c; throws on a malformed block.
+void DecodeBlock(const Stmt& s, int c, std::vector<BlockEvent>* out) {
+  const BlockBase base{s.ColInt(c), s.ColInt(c + 1), s.ColInt(c + 2), s.ColInt(c + 3), s.ColInt(c + 4)};
+  std::string error;
+  if (!DecodeEventBlock(base, s.ColText(c + 5), out, &error)) {
+    throw StoreError("orderbook_event_blocks first_id " + std::to_string(base.id) + ": bad events: " + error);
+  }
+}
+
+// Blocks written by the store hold ascending ids and never overlap for one
+// outcome; blocks regrouped by migration 5 or a copy are put in order here.
+void SortById(std::vector<BlockEvent>* events) {
+  auto by_id = [](const BlockEvent& a, const BlockEvent& b) { return a.id < b.id; };
+  if (!std::is_sorted(events->begin(), events->end(), by_id)) std::stable_sort(events->begin(), events->end(), by_id);
+}
+
+void ApplyBlockEvent(const BlockEvent& e, LevelsScratch* scratch, StoredBook* out) {
+  out->ts_ms = e.ts_ms;
+  out->seq = e.seq;
+  switch (e.kind) {
     case EventKind::kBook:
-      ApplyLevelsJson(s.ColText(c + 6), "orderbook_events", id, scratch, &out->book);
+      ApplyLevelsJson(e.levels_json, "orderbook_events", e.id, scratch, &out->book);
       return;
     case EventKind::kLevel:
-      if (s.ColNull(c + 3) || s.ColNull(c + 4) || s.ColNull(c + 5)) {
-        throw StoreError("orderbook_events id " + std::to_string(id) + ": level event without side/price/size");
-      }
-      out->book.ApplyLevel(s.ColInt(c + 3) == 0 ? Side::kBid : Side::kAsk, s.ColInt(c + 4), s.ColInt(c + 5));
+      out->book.ApplyLevel(e.side, e.price, e.size);
       return;
     case EventKind::kTick:
-      out->book.set_tick_size(s.ColInt(c + 4));
+      out->book.set_tick_size(e.price);
       return;
   }
-  throw StoreError("orderbook_events id " + std::to_string(id) + ": unknown kind " + std::to_string(kind));
 }
 
 enum class Rebuilt { kEmpty, kSnapshotOnly, kEvents };
 
-// One outcome's book: its newest snapshot, then its later events found through
-// orderbook_event_index and read by id.
+// One outcome's book: its newest snapshot, then the events after it, read from
+// the outcome's blocks that end past the snapshot's watermark.
 class OutcomeBookReader {
  public:
   explicit OutcomeBookReader(sqlite3* db)
@@ -241,14 +217,10 @@ class OutcomeBookReader {
                   "SELECT id, ts_ms, seq, event_watermark, levels_json FROM orderbook_snapshots"
                   " WHERE outcome_id = ?1 ORDER BY event_watermark DESC, id DESC LIMIT 1",
                   false),
-        index_(db,
-               "SELECT first_id, ids FROM orderbook_event_index WHERE outcome_id = ?1 AND last_id > ?2"
-               " ORDER BY first_id",
-               false),
-        event_(db,
-               "SELECT outcome_id, ts_ms, seq, kind, side, price, size, levels_json FROM orderbook_events"
-               " WHERE id = ?1",
-               false) {}
+        blocks_(db,
+                std::string("SELECT ") + kBlockColumns +
+                    " FROM orderbook_event_blocks WHERE outcome_id = ?1 AND last_id > ?2 ORDER BY first_id",
+                false) {}
 
   // Replaces out->book (and out->seq/ts_ms when anything is applied).
   Rebuilt Rebuild(int64_t outcome_id, StoredBook* out) {
@@ -266,34 +238,24 @@ class OutcomeBookReader {
     }
     snapshot_.Reset();
 
-    ids_.clear();
-    index_.Reset();
-    index_.Int(1, outcome_id);
-    index_.Int(2, watermark);
-    while (index_.Step("cannot read orderbook_event_index")) DecodeIdList(index_.ColInt(0), index_.ColBlob(1), &ids_);
-    index_.Reset();
-    std::sort(ids_.begin(), ids_.end());
-
-    for (int64_t id : ids_) {
-      if (id <= watermark) continue;
-      event_.Reset();
-      event_.Int(1, id);
-      if (!event_.Step("cannot read orderbook_events")) continue;  // pruned
-      if (event_.ColInt(0) != outcome_id) {
-        event_.Reset();
-        throw StoreError("orderbook_event_index lists event " + std::to_string(id) + " under outcome " +
-                         std::to_string(outcome_id) + ", but it belongs to another");
-      }
-      ApplyEventRow(event_, 1, id, &scratch_, out);
+    events_.clear();
+    blocks_.Reset();
+    blocks_.Int(1, outcome_id);
+    blocks_.Int(2, watermark);
+    while (blocks_.Step("cannot read orderbook_event_blocks")) DecodeBlock(blocks_, 0, &events_);
+    blocks_.Reset();
+    SortById(&events_);
+    for (const BlockEvent& e : events_) {
+      if (e.id <= watermark) continue;
+      ApplyBlockEvent(e, &scratch_, out);
       result = Rebuilt::kEvents;
     }
-    event_.Reset();
     return result;
   }
 
  private:
-  Stmt snapshot_, index_, event_;
-  std::vector<int64_t> ids_;
+  Stmt snapshot_, blocks_;
+  std::vector<BlockEvent> events_;
   LevelsScratch scratch_;
 };
 
@@ -305,7 +267,7 @@ struct RebuiltBook {
 
 // Rebuilds the books of `outcome_ids` as of event id `upto` (each from its newest
 // snapshot with watermark <= upto, then its events up to `upto`) in one pass over
-// orderbook_events in id order: the way to rebuild many books at once.
+// the event blocks: the way to rebuild many books at once.
 std::unordered_map<int64_t, RebuiltBook> RebuildBooks(sqlite3* db, const std::vector<int64_t>& outcome_ids,
                                                       int64_t upto) {
   std::unordered_map<int64_t, RebuiltBook> books;
@@ -336,20 +298,38 @@ std::unordered_map<int64_t, RebuiltBook> RebuildBooks(sqlite3* db, const std::ve
 
   int64_t from = upto;
   for (const auto& [id, b] : books) from = std::min(from, b.watermark);
-  Stmt events(db,
-              "SELECT id, outcome_id, ts_ms, seq, kind, side, price, size, levels_json FROM orderbook_events"
-              " WHERE id > ?1 AND id <= ?2 ORDER BY id",
+  // Block by block, one outcome at a time (memory: one outcome's events).
+  Stmt blocks(db,
+              std::string("SELECT outcome_id, ") + kBlockColumns +
+                  " FROM orderbook_event_blocks WHERE last_id > ?1 AND first_id <= ?2 ORDER BY outcome_id, first_id",
               false);
-  events.Int(1, from);
-  events.Int(2, upto);
-  while (events.Step("cannot read orderbook_events")) {
-    const int64_t id = events.ColInt(0);
-    auto it = books.find(events.ColInt(1));
-    if (it == books.end() || id <= it->second.watermark) continue;
-    it->second.any = true;
-    ApplyEventRow(events, 2, id, &scratch, &it->second.book);
+  blocks.Int(1, from);
+  blocks.Int(2, upto);
+  std::vector<BlockEvent> events;
+  RebuiltBook* current = nullptr;
+  auto apply = [&] {
+    if (current == nullptr) return;
+    SortById(&events);
+    for (const BlockEvent& e : events) {
+      if (e.id <= current->watermark || e.id > upto) continue;
+      current->any = true;
+      ApplyBlockEvent(e, &scratch, &current->book);
+    }
+    events.clear();
+  };
+  int64_t current_outcome = 0;
+  while (blocks.Step("cannot read orderbook_event_blocks")) {
+    const int64_t outcome_id = blocks.ColInt(0);
+    if (outcome_id != current_outcome) {
+      apply();
+      current_outcome = outcome_id;
+      auto it = books.find(outcome_id);
+      current = it == books.end() ? nullptr : &it->second;
+    }
+    if (current != nullptr) DecodeBlock(blocks, 1, &events);
   }
-  events.Reset();
+  apply();
+  blocks.Reset();
   return books;
 }
 
@@ -437,13 +417,8 @@ class SqliteStore final : public Store {
   struct Pending {
     const EventRow* event;
     int64_t outcome_id;
-    int64_t id;  // once inserted; 0 if the unique key skipped it
+    int64_t id;  // given by WriteBlocks
   };
-  static constexpr int kEventColumns = 13;
-  // Multi-row VALUES: one statement step per 16 rows is ~1.5x faster than one
-  // per row, and 64 rows ~14% less writer CPU than 16 (each step opens the table
-  // cursor and seeks from the root); more than 64 measured no better.
-  static constexpr size_t kRowsPerInsert = 64;
 
   void ConfigureConnection(sqlite3* db, bool writer);
   void PrepareWriter();
@@ -451,9 +426,8 @@ class SqliteStore final : public Store {
   BatchResult ApplyBatch(const WriteBatch& b);
   // Returns the source's new committed line (the highest line kept, or `committed`).
   int64_t CollectPending(const WriteBatch& b, int64_t committed, BatchResult* result);
-  void InsertPending(int64_t source_id, BatchResult* result);
-  void BindEvent(Stmt& st, int base, const Pending& p, int64_t source_id);
-  void WriteIndex(bool track);
+  int64_t MaxEventId();
+  void WriteBlocks(int64_t source_id, bool track, BatchResult* result);
   void ClearBatchKeys();
   void WriteSnapshots(const WriteBatch& b);
   void WriteExecution(const WriteBatch& b);
@@ -488,17 +462,23 @@ class SqliteStore final : public Store {
   sqlite3* wdb_ = nullptr;
   Stmt begin_, commit_;
   Stmt insert_outcome_, select_outcome_;
-  Stmt insert_event_, insert_events_, insert_index_;
+  Stmt insert_block_;
   Stmt upsert_status_, insert_snapshot_, max_event_id_;
   Stmt select_source_, update_source_;
   Stmt insert_audit_, upsert_order_, select_order_, insert_fill_;
   std::vector<int64_t> key_to_outcome_;             // asset key -> outcomes.id (0 = unknown)
   // Per-batch scratch, kept to reuse its memory.
   std::vector<Pending> pending_;
-  std::vector<std::vector<int64_t>> key_ids_;   // asset key -> ids inserted by this batch, ascending
-  std::vector<std::vector<int64_t>> key_seqs_;  // and their seqs (only when the batch has snapshots)
+  // An asset's block of the current batch.
+  struct KeyBlock {
+    std::vector<int64_t> ids;   // inserted by this batch, ascending
+    std::vector<int64_t> seqs;  // and their seqs (only when the batch has snapshots)
+    BlockBase base;
+    std::string text;  // orderbook_event_blocks.events
+    int64_t min_ts = 0, max_ts = 0;
+  };
+  std::vector<KeyBlock> blocks_;  // by asset key
   std::vector<uint32_t> touched_keys_;
-  std::string id_list_;
   bool track_skipped_ = false;
   std::unordered_map<uint32_t, int64_t> skipped_seq_;  // key -> max seq skipped
 
@@ -515,8 +495,8 @@ class SqliteStore final : public Store {
 SqliteStore::~SqliteStore() {
   queue_.reset();  // writes what is queued, then joins the writer thread
   // Statements before their connections (sqlite3_close refuses open statements).
-  for (Stmt* s : {&begin_, &commit_, &insert_outcome_, &select_outcome_, &insert_event_, &insert_events_,
-                  &insert_index_, &upsert_status_, &insert_snapshot_, &max_event_id_,
+  for (Stmt* s : {&begin_, &commit_, &insert_outcome_, &select_outcome_, &insert_block_,
+                  &upsert_status_, &insert_snapshot_, &max_event_id_,
                   &select_source_, &update_source_, &insert_audit_, &upsert_order_, &select_order_,
                   &insert_fill_}) {
     s->Finalize();
@@ -623,17 +603,10 @@ void SqliteStore::PrepareWriter() {
                          " ON CONFLICT (market, asset_id) DO NOTHING",
                          true);
   select_outcome_ = Stmt(db, "SELECT id FROM outcomes WHERE market = ?1 AND asset_id = ?2", true);
-  auto insert_events_sql = [](size_t rows) {
-    std::string sql =
-        "INSERT INTO orderbook_events (id, source_id, line, item, outcome_id, ts_ms, recv_ts_ms,"
-        " seq, kind, side, price, size, levels_json) VALUES ";
-    for (size_t r = 0; r < rows; ++r) sql += r == 0 ? "(?,?,?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    return sql;
-  };
-  insert_event_ = Stmt(db, insert_events_sql(1), true);
-  insert_events_ = Stmt(db, insert_events_sql(kRowsPerInsert), true);
-  insert_index_ = Stmt(db,
-                       "INSERT INTO orderbook_event_index (outcome_id, first_id, last_id, ids) VALUES (?1, ?2, ?3, ?4)",
+  insert_block_ = Stmt(db,
+                       "INSERT INTO orderbook_event_blocks (first_id, outcome_id, source_id, last_id, n_events,"
+                       " min_ts_ms, max_ts_ms, first_line, first_ts_ms, first_recv_ts_ms, first_seq, events)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                        true);
   upsert_status_ = Stmt(db,
                         "INSERT INTO market_status (outcome_id, last_update_ts_ms, seq, best_bid, best_ask,"
@@ -649,7 +622,7 @@ void SqliteStore::PrepareWriter() {
                           "INSERT INTO orderbook_snapshots (outcome_id, ts_ms, seq, event_watermark, levels_json)"
                           " VALUES (?1, ?2, ?3, ?4, ?5)",
                           true);
-  max_event_id_ = Stmt(db, "SELECT coalesce(max(id), 0) FROM orderbook_events", true);
+  max_event_id_ = Stmt(db, "SELECT coalesce(max(last_id), 0) FROM orderbook_event_blocks", true);
   select_source_ = Stmt(db, "SELECT committed_line FROM sources WHERE id = ?1", true);
   update_source_ = Stmt(db, "UPDATE sources SET committed_line = ?2, updated_ms = ?3 WHERE id = ?1", true);
   insert_audit_ = Stmt(db,
@@ -787,101 +760,74 @@ int64_t SqliteStore::CollectPending(const WriteBatch& b, int64_t committed, Batc
   return high_line;
 }
 
-void SqliteStore::BindEvent(Stmt& st, int base, const Pending& p, int64_t source_id) {
-  const EventRow& e = *p.event;
-  st.Int(base + 1, p.id);
-  if (source_id != 0) {
-    st.Int(base + 2, source_id);
-  } else {
-    st.Null(base + 2);
-  }
-  st.Int(base + 3, e.line);
-  st.Int(base + 4, e.item);
-  st.Int(base + 5, p.outcome_id);
-  st.Int(base + 6, e.ts_ms);
-  st.Int(base + 7, e.recv_ts_ms);
-  st.Int(base + 8, e.seq);
-  st.Int(base + 9, static_cast<int64_t>(e.kind));
-  switch (e.kind) {
-    case EventKind::kLevel:
-      st.Int(base + 10, static_cast<int64_t>(e.side));
-      st.Int(base + 11, e.price);
-      st.Int(base + 12, e.size);
-      st.Null(base + 13);
-      break;
-    case EventKind::kTick:
-      st.Null(base + 10);
-      st.Int(base + 11, e.price);
-      st.Null(base + 12);
-      st.Null(base + 13);
-      break;
-    case EventKind::kBook:
-      st.Null(base + 10);
-      st.Null(base + 11);
-      st.Null(base + 12);
-      st.Text(base + 13, e.levels_json);
-      break;
-  }
+int64_t SqliteStore::MaxEventId() {
+  max_event_id_.Reset();
+  max_event_id_.Step("cannot read orderbook_event_blocks");
+  const int64_t max_id = max_event_id_.ColInt(0);
+  max_event_id_.Reset();
+  return max_id;
 }
 
-// Inserts pending_ in feed order, kRowsPerInsert rows per statement and the
-// remainder one by one. Ids are given, not left to SQLite: max(id) + 1 onwards,
-// under the write transaction (pruning never deletes the newest row, so an id
-// is never handed out twice and watermarks keep their meaning).
-void SqliteStore::InsertPending(int64_t source_id, BatchResult* result) {
-  max_event_id_.Reset();
-  max_event_id_.Step("cannot read orderbook_events");
-  int64_t next_id = max_event_id_.ColInt(0) + 1;
-  max_event_id_.Reset();
-  for (Pending& p : pending_) p.id = next_id++;
+// Ids are given in feed order, not left to SQLite: max(id) + 1 onwards, under
+// the write transaction (pruning never deletes the block holding the newest
+// event, so an id is never handed out twice and watermarks keep their meaning).
+// Then one orderbook_event_blocks row per asset key with events in the batch,
+// in the order of their first events: each row is appended at the end of the
+// table's b-tree. Leaves blocks_' ids (and, when `track`, seqs) filled for
+// WriteSnapshots; ClearBatchKeys() empties them.
+void SqliteStore::WriteBlocks(int64_t source_id, bool track, BatchResult* result) {
+  const int64_t base_id = MaxEventId() + 1;
+  for (size_t i = 0; i < pending_.size(); ++i) pending_[i].id = base_id + static_cast<int64_t>(i);
+  result->written += static_cast<int64_t>(pending_.size());
 
-  const size_t n = pending_.size();
-  for (size_t i = 0; i < n;) {
-    const size_t rows = n - i >= kRowsPerInsert ? kRowsPerInsert : 1;
-    Stmt& st = rows == 1 ? insert_event_ : insert_events_;
-    st.Reset();
-    for (size_t r = 0; r < rows; ++r) BindEvent(st, static_cast<int>(r) * kEventColumns, pending_[i + r], source_id);
-    st.Step("cannot insert into orderbook_events");
-    i += rows;
-  }
-  result->written += static_cast<int64_t>(n);
-  insert_event_.Reset();
-  insert_events_.Reset();
-}
-
-// One orderbook_event_index row per asset key with inserted events. Leaves
-// key_ids_ (and, when `track`, key_seqs_) filled for WriteSnapshots;
-// ClearBatchKeys() empties them.
-void SqliteStore::WriteIndex(bool track) {
-  if (key_ids_.size() < key_to_outcome_.size()) key_ids_.resize(key_to_outcome_.size());
-  if (track && key_seqs_.size() < key_to_outcome_.size()) key_seqs_.resize(key_to_outcome_.size());
+  if (blocks_.size() < key_to_outcome_.size()) blocks_.resize(key_to_outcome_.size());
   touched_keys_.clear();
+  // One pass in feed order, appending each event to its asset's block: the
+  // batch's rows are read sequentially (grouping first and then reading each
+  // asset's rows scattered over the batch stalled on memory most of the time).
   for (const Pending& p : pending_) {
-    const uint32_t key = p.event->asset_key;
-    std::vector<int64_t>& ids = key_ids_[key];
-    if (ids.empty()) touched_keys_.push_back(key);
-    ids.push_back(p.id);
-    if (track) key_seqs_[key].push_back(p.event->seq);
+    const EventRow& e = *p.event;
+    KeyBlock& k = blocks_[e.asset_key];
+    if (k.ids.empty()) {
+      touched_keys_.push_back(e.asset_key);
+      k.base = BlockBaseOf(p.id, e);
+      k.text.clear();
+      k.min_ts = k.max_ts = e.ts_ms;
+    }
+    k.ids.push_back(p.id);
+    if (track) k.seqs.push_back(e.seq);
+    AppendEventToBlock(k.base, p.id, e, &k.text);
+    k.min_ts = std::min(k.min_ts, e.ts_ms);
+    k.max_ts = std::max(k.max_ts, e.ts_ms);
   }
-  // In primary-key order: neighbouring inserts touch neighbouring pages.
-  std::sort(touched_keys_.begin(), touched_keys_.end(),
-            [&](uint32_t a, uint32_t b) { return key_to_outcome_[a] < key_to_outcome_[b]; });
   for (uint32_t key : touched_keys_) {
-    const std::vector<int64_t>& ids = key_ids_[key];
-    AppendIdList(ids, &id_list_);
-    insert_index_.Reset();
-    insert_index_.Int(1, key_to_outcome_[key]);
-    insert_index_.Int(2, ids.front());
-    insert_index_.Int(3, ids.back());
-    insert_index_.Blob(4, id_list_);
-    insert_index_.Run("cannot insert into orderbook_event_index");
+    KeyBlock& k = blocks_[key];
+    EndEventBlock(&k.text);
+    insert_block_.Reset();
+    insert_block_.Int(1, k.ids.front());
+    insert_block_.Int(2, key_to_outcome_[key]);
+    if (source_id != 0) {
+      insert_block_.Int(3, source_id);
+    } else {
+      insert_block_.Null(3);
+    }
+    insert_block_.Int(4, k.ids.back());
+    insert_block_.Int(5, static_cast<int64_t>(k.ids.size()));
+    insert_block_.Int(6, k.min_ts);
+    insert_block_.Int(7, k.max_ts);
+    insert_block_.Int(8, k.base.line);
+    insert_block_.Int(9, k.base.ts_ms);
+    insert_block_.Int(10, k.base.recv_ts_ms);
+    insert_block_.Int(11, k.base.seq);
+    insert_block_.Text(12, k.text);
+    insert_block_.Run("cannot insert into orderbook_event_blocks");
   }
 }
 
 void SqliteStore::ClearBatchKeys() {
   for (uint32_t key : touched_keys_) {
-    key_ids_[key].clear();
-    if (key < key_seqs_.size()) key_seqs_[key].clear();
+    blocks_[key].ids.clear();
+    blocks_[key].seqs.clear();
   }
   touched_keys_.clear();
 }
@@ -892,19 +838,16 @@ void SqliteStore::ClearBatchKeys() {
 // the snapshot's, the earliest of equals; seqs normally rise in feed order, so
 // that is a binary search in the asset's own ids).
 void SqliteStore::WriteSnapshots(const WriteBatch& b) {
-  max_event_id_.Reset();
-  max_event_id_.Step("cannot read orderbook_events");
-  const int64_t max_id = max_event_id_.ColInt(0);
-  max_event_id_.Reset();
+  const int64_t max_id = MaxEventId();
   for (const SnapshotRow& s : b.snapshots) {
     const int64_t outcome_id = OutcomeId(s.asset_key);
     if (auto it = skipped_seq_.find(s.asset_key); it != skipped_seq_.end() && it->second > s.seq) {
       continue;  // taken before events an earlier run committed: that run wrote it
     }
     int64_t watermark = max_id;
-    if (s.asset_key < key_seqs_.size() && !key_seqs_[s.asset_key].empty()) {
-      const std::vector<int64_t>& seqs = key_seqs_[s.asset_key];
-      const std::vector<int64_t>& ids = key_ids_[s.asset_key];
+    if (s.asset_key < blocks_.size() && !blocks_[s.asset_key].seqs.empty()) {
+      const std::vector<int64_t>& seqs = blocks_[s.asset_key].seqs;
+      const std::vector<int64_t>& ids = blocks_[s.asset_key].ids;
       size_t first_after = seqs.size();
       if (std::is_sorted(seqs.begin(), seqs.end())) {
         first_after = static_cast<size_t>(std::upper_bound(seqs.begin(), seqs.end(), s.seq) - seqs.begin());
@@ -1017,8 +960,7 @@ SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
     track_skipped_ = snapshots;
     skipped_seq_.clear();
     const int64_t high_line = CollectPending(b, committed, &result);
-    InsertPending(b.source_id, &result);
-    WriteIndex(snapshots);
+    WriteBlocks(b.source_id, snapshots, &result);
 
     if (!already_committed) {
       // 3. Status.
@@ -1057,8 +999,10 @@ SqliteStore::BatchResult SqliteStore::ApplyBatch(const WriteBatch& b) {
     commit_.Run("cannot commit");
   } catch (...) {
     RollbackQuietly(db);
-    for (std::vector<int64_t>& ids : key_ids_) ids.clear();
-    for (std::vector<int64_t>& seqs : key_seqs_) seqs.clear();
+    for (KeyBlock& k : blocks_) {
+      k.ids.clear();
+      k.seqs.clear();
+    }
     touched_keys_.clear();
     throw;
   }
@@ -1207,8 +1151,7 @@ int64_t SqliteStore::SnapshotFromStore(int64_t ts_ms) {
   std::lock_guard<std::mutex> lock(write_mu_);
   sqlite3* db = wdb_;
   Txn txn(db, "BEGIN IMMEDIATE", "cannot begin a write transaction");
-  const int64_t watermark =
-      QueryInt(db, "SELECT coalesce(max(id), 0) FROM orderbook_events", "cannot read orderbook_events");
+  const int64_t watermark = MaxEventId();
   const std::vector<int64_t> ids = AllOutcomeIds(db);
   std::unordered_map<int64_t, RebuiltBook> books = RebuildBooks(db, ids, watermark);
   int64_t written = 0;
@@ -1228,10 +1171,9 @@ int64_t SqliteStore::PruneEventsBefore(int64_t ts_ms) {
   std::lock_guard<std::mutex> lock(write_mu_);
   sqlite3* db = wdb_;
   Txn txn(db, "BEGIN IMMEDIATE", "cannot begin a write transaction");
-  // The newest event row is never deleted, so max(id) never goes down and SQLite
-  // never hands out an id twice: a watermark always means the same events.
-  const int64_t max_id =
-      QueryInt(db, "SELECT coalesce(max(id), 0) FROM orderbook_events", "cannot read orderbook_events");
+  // The block holding the newest event is never deleted, so max(id) never goes
+  // down and no id is handed out twice: a watermark always means the same events.
+  const int64_t max_id = MaxEventId();
 
   // What each outcome's newest snapshot covers.
   std::unordered_map<int64_t, int64_t> covered;
@@ -1247,11 +1189,13 @@ int64_t SqliteStore::PruneEventsBefore(int64_t ts_ms) {
   for (const auto& [id, w] : covered) least_covered = std::min(least_covered, w);
   std::vector<int64_t> need;
   {
-    // One pass over the events no snapshot of some outcome covers.
-    Stmt s(db, "SELECT outcome_id, id FROM orderbook_events WHERE id > ?1 AND ts_ms < ?2", false);
+    // One pass over the blocks with events no snapshot of some outcome covers
+    // (a block's oldest event before the cutoff is enough: at worst an outcome
+    // gets a snapshot it did not strictly need).
+    Stmt s(db, "SELECT outcome_id, last_id FROM orderbook_event_blocks WHERE last_id > ?1 AND min_ts_ms < ?2", false);
     s.Int(1, least_covered);
     s.Int(2, ts_ms);
-    while (s.Step("cannot read orderbook_events")) {
+    while (s.Step("cannot read orderbook_event_blocks")) {
       auto it = covered.find(s.ColInt(0));
       if (it != covered.end() && s.ColInt(1) > it->second && it->second != max_id) {
         need.push_back(it->first);
@@ -1284,27 +1228,23 @@ int64_t SqliteStore::PruneEventsBefore(int64_t ts_ms) {
     }
   }
   {
-    // Covered and older than the cutoff (an outcome without a snapshot has no
-    // prune_cover row: the comparison is NULL and nothing of it is deleted).
+    // Whole blocks, every event of them covered and older than the cutoff (an
+    // outcome without a snapshot has no prune_cover row: the comparison is NULL
+    // and nothing of it is deleted). A block with an event at or after the
+    // cutoff stays whole until a later prune: a block is one write batch.
     Stmt del(db,
-             "DELETE FROM orderbook_events WHERE id < ?1 AND id <= ?3 AND ts_ms < ?2"
-             " AND id <= (SELECT watermark FROM temp.prune_cover c WHERE c.outcome_id = orderbook_events.outcome_id)",
+             "DELETE FROM orderbook_event_blocks WHERE last_id < ?1 AND last_id <= ?3 AND max_ts_ms < ?2"
+             " AND last_id <= (SELECT watermark FROM temp.prune_cover c"
+             "                 WHERE c.outcome_id = orderbook_event_blocks.outcome_id)"
+             " RETURNING n_events",
              false);
     int64_t most_covered = 0;
     for (const auto& [id, w] : covered) most_covered = std::max(most_covered, w);
     del.Int(1, max_id);
     del.Int(2, ts_ms);
     del.Int(3, most_covered);
-    del.Run("cannot delete from orderbook_events");
-    deleted += sqlite3_changes(db);
-  }
-  {
-    // Index rows are only read for events after the newest snapshot.
-    Stmt del(db,
-             "DELETE FROM orderbook_event_index WHERE last_id <="
-             " (SELECT watermark FROM temp.prune_cover c WHERE c.outcome_id = orderbook_event_index.outcome_id)",
-             false);
-    del.Run("cannot delete from orderbook_event_index");
+    while (del.Step("cannot delete from orderbook_event_blocks")) deleted += del.ColInt(0);
+    del.Reset();
   }
   // Snapshots older than a newer snapshot that is itself before the cutoff. The
   // correlated delete is quadratic in an outcome's snapshots, so first ask the

@@ -446,8 +446,8 @@ std::string DumpRows(TestDbs& dbs, const std::string& name) {
          db.Dump("SELECT * FROM orderbook_events ORDER BY id") +
          db.Dump(dbs.pg() ? "SELECT outcome_id, first_id, last_id, min_ts_ms, max_ts_ms, ids FROM orderbook_event_index"
                             " ORDER BY outcome_id, first_id"
-                          : "SELECT outcome_id, first_id, last_id, hex(ids) FROM orderbook_event_index"
-                            " ORDER BY outcome_id, first_id") +
+                          : "SELECT first_id, outcome_id, source_id, last_id, n_events, min_ts_ms, max_ts_ms, events"
+                            " FROM orderbook_event_blocks ORDER BY first_id") +
          db.Dump("SELECT * FROM orderbook_snapshots ORDER BY id") +
          db.Dump("SELECT outcome_id, last_update_ts_ms, seq, best_bid, best_ask, stale, events, continuity_breaks"
                  " FROM market_status ORDER BY outcome_id");
@@ -506,15 +506,19 @@ TEST_CASE("opening migrates once; reopening keeps the version", "[store][migrati
   RawDb db(dir.File("poly.db"));
   CHECK(db.Int("SELECT count(*) FROM schema_version") == LatestSqliteSchemaVersion());
   CHECK(db.Text("PRAGMA journal_mode") == "wal");
-  for (const char* table : {"markets", "outcomes", "sources", "orderbook_events", "orderbook_snapshots", "orders",
+  for (const char* table : {"markets", "outcomes", "sources", "orderbook_event_blocks", "orderbook_snapshots", "orders",
                             "fills", "market_status", "exec_audit", "schema_version"}) {
     INFO(table);
     CHECK(db.Int(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'") == 1);
   }
-  // No REAL (or untyped) column anywhere; the only BLOB is the event index's id list.
+  // Events are read through a view with the columns of PostgreSQL's table.
+  CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE type='view' AND name='orderbook_events'") == 1);
+  CHECK(db.Text("SELECT group_concat(name, ',') FROM pragma_table_info('orderbook_events')") ==
+        "id,source_id,line,item,outcome_id,ts_ms,recv_ts_ms,seq,kind,side,price,size,levels_json");
+  CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'orderbook_event_index'") == 0);
+  // No REAL (or untyped) column anywhere, and no BLOB.
   CHECK(db.Int("SELECT count(*) FROM sqlite_master m, pragma_table_info(m.name) c"
-               " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND c.type NOT IN ('INTEGER', 'TEXT', 'BLOB')") == 0);
-  CHECK(db.Int("SELECT count(*) FROM sqlite_master m, pragma_table_info(m.name) c WHERE c.type = 'BLOB'") == 1);
+               " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND c.type NOT IN ('INTEGER', 'TEXT')") == 0);
 }
 
 TEST_CASE("opening an older database applies only the missing migrations", "[store][migrations]") {
@@ -534,38 +538,56 @@ TEST_CASE("opening an older database applies only the missing migrations", "[sto
   CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'orders'") == 1);
 }
 
-TEST_CASE("migration 4 rebuilds a version 3 events table without its unique key, rows intact", "[store][migrations]") {
+// A database at `version` (3 or 4: one row per event) holding the rows of the
+// current-schema database `from`, as a store of that version would have left
+// them (the event index is not filled: version 5 drops it).
+void MakeOldDatabase(const std::string& from, const std::string& to, size_t version) {
+  {
+    soci::session sql(soci::sqlite3, "db=" + to);
+    REQUIRE(ApplyMigrations(sql, SqliteMigrations().first(version)) == static_cast<int>(version));
+  }
+  RawDb db(to);
+  db.Exec("ATTACH '" + from + "' AS r; BEGIN;"
+          " INSERT INTO outcomes SELECT * FROM r.outcomes; INSERT INTO sources SELECT * FROM r.sources;"
+          " INSERT INTO orderbook_events SELECT * FROM r.orderbook_events ORDER BY id;"
+          " INSERT INTO orderbook_snapshots SELECT * FROM r.orderbook_snapshots;"
+          " INSERT INTO market_status SELECT * FROM r.market_status; COMMIT; DETACH r");
+}
+
+TEST_CASE("migrations 4 and 5 turn a version 3 events table into blocks, events intact", "[store][migrations]") {
   TempDir dir;
   Feed feed = MakeFeed({.lines = 300, .lines_per_batch = 50, .snapshot_every = 70});
   {
-    auto store = Store::Open(dir.Url("poly.db"));
+    auto store = Store::Open(dir.Url("ref.db"));
     SubmitFeed(*store, feed, store->RegisterSource(dir.File("feed.jsonl"), nullptr));
     store->Flush();
   }
   const std::string all_events = "SELECT * FROM orderbook_events ORDER BY id";
-  std::string before;
-  {
-    // Back to version 3: the events table as version 1 made it (with the unique
-    // key), the same rows.
-    RawDb db(dir.File("poly.db"));
-    before = db.Dump(all_events);
-    REQUIRE(db.Int("SELECT count(*) FROM orderbook_events") == feed.events);
-    std::string v1_table(SqliteMigrations()[0].sql);
-    v1_table = v1_table.substr(v1_table.find("CREATE TABLE orderbook_events ("));
-    v1_table = v1_table.substr(0, v1_table.find(") STRICT;") + 9);
-    REQUIRE(v1_table.find("UNIQUE (source_id, line, item)") != std::string::npos);
-    db.Exec("BEGIN; ALTER TABLE orderbook_events RENAME TO ev_old; " + v1_table +
-            " INSERT INTO orderbook_events SELECT * FROM ev_old; DROP TABLE ev_old;"
-            " DELETE FROM schema_version WHERE version = 4; COMMIT");
-    REQUIRE(db.Int("SELECT count(*) FROM pragma_index_list('orderbook_events')") == 1);
-  }
-  auto store = Store::Open(dir.Url("poly.db"));
-  CHECK(store->schema_version() == 4);
+  const std::string before = RawDb(dir.File("ref.db")).Dump(all_events);
+  REQUIRE(RawDb(dir.File("ref.db")).Int("SELECT count(*) FROM orderbook_events") == feed.events);
+  MakeOldDatabase(dir.File("ref.db"), dir.File("poly.db"), 3);
   {
     RawDb db(dir.File("poly.db"));
-    CHECK(db.Dump(all_events) == before);
+    REQUIRE(db.Int("SELECT count(*) FROM pragma_index_list('orderbook_events')") == 1);  // the unique key
+    REQUIRE(db.Dump(all_events) == before);
+    // Version 4 alone: the same rows, without the unique key.
+    soci::session sql(soci::sqlite3, "db=" + dir.File("poly.db"));
+    REQUIRE(ApplyMigrations(sql, SqliteMigrations().first(4)) == 4);
     CHECK(db.Int("SELECT count(*) FROM pragma_index_list('orderbook_events')") == 0);
     CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name LIKE 'orderbook_events_v4%'") == 0);
+    CHECK(db.Dump(all_events) == before);
+  }
+  auto store = Store::Open(dir.Url("poly.db"));
+  CHECK(store->schema_version() == 5);
+  {
+    RawDb db(dir.File("poly.db"));
+    CHECK(db.Dump(all_events) == before);  // the view gives back every row as it was
+    CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'orderbook_events'") == 0);
+    CHECK(db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'orderbook_event_index'") == 0);
+    // Regrouped per outcome and source (ids < 16384): a block per outcome.
+    CHECK(db.Int("SELECT count(*) FROM orderbook_event_blocks") == 4);
+    CHECK(db.Int("SELECT count(DISTINCT outcome_id) FROM orderbook_event_blocks") == 4);
+    CHECK(db.Int("SELECT sum(n_events) FROM orderbook_event_blocks") == feed.events);
   }
   CheckBooks(*store, feed);
   // The same source again: everything is at or below its committed line.
@@ -575,6 +597,13 @@ TEST_CASE("migration 4 rebuilds a version 3 events table without its unique key,
   CHECK(committed == 300);
   CHECK(store->stats().events_written == 0);
   CHECK(RawDb(dir.File("poly.db")).Dump(all_events) == before);
+  // New events go on after the migrated ones.
+  Feed more = MakeFeed({.lines = 30, .lines_per_batch = 10});
+  SubmitFeed(*store, more, store->RegisterSource(dir.File("more.jsonl"), nullptr));
+  store->Flush();
+  RawDb db(dir.File("poly.db"));
+  CHECK(db.Int("SELECT min(id) FROM orderbook_events WHERE source_id = 2") ==
+        db.Int("SELECT max(id) FROM orderbook_events WHERE source_id = 1") + 1);
 }
 
 STORE_TEST("a database newer than the binary is refused", "[store][migrations]") {
@@ -713,7 +742,7 @@ STORE_TEST("LoadBook without snapshots, then from SnapshotFromStore", "[store]")
   CHECK(db.Int("SELECT min(event_watermark) FROM orderbook_snapshots") == db.Int("SELECT max(id) FROM orderbook_events"));
   CHECK(db.Int("SELECT min(ts_ms) FROM orderbook_snapshots") == 1'800'000'000'000);
   // Now the books come from the snapshots alone: delete every event to prove it.
-  db.Exec("DELETE FROM orderbook_events");
+  db.Exec(dbs.pg() ? "DELETE FROM orderbook_events" : "DELETE FROM orderbook_event_blocks");
   CheckBooks(*store, feed);
 }
 
@@ -819,8 +848,9 @@ STORE_TEST("duplicates inside multi-row inserts keep ids, index and snapshots ri
   CHECK(store->stats().events_skipped == 80);
   Raw db(dbs, "poly.db");
   CHECK(db.Int("SELECT count(*) FROM orderbook_events") == 300);
-  // Index rows list exactly each outcome's events.
-  CHECK(db.Int("SELECT count(*) FROM orderbook_event_index") == 4);
+  // One index row (PostgreSQL) or block (SQLite) per batch and outcome.
+  CHECK(db.Int(dbs.pg() ? "SELECT count(*) FROM orderbook_event_index" : "SELECT count(*) FROM orderbook_event_blocks") ==
+        4);
   // The snapshot's watermark stops before line 252's row.
   CHECK(db.Int("SELECT event_watermark FROM orderbook_snapshots") ==
         db.Int("SELECT id FROM orderbook_events WHERE line = 252") - 1);
@@ -1174,7 +1204,7 @@ STORE_TEST("a writer failure surfaces from Flush and Submit; committed rows stay
           " CREATE TRIGGER refuse BEFORE INSERT ON orderbook_events FOR EACH ROW EXECUTE FUNCTION refuse()");
     } else {
       Raw(dbs, "poly.db").Exec(
-          "CREATE TRIGGER refuse BEFORE INSERT ON orderbook_events BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+          "CREATE TRIGGER refuse BEFORE INSERT ON orderbook_event_blocks BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
     }
     feed.batches.assign(all.begin() + 2, all.begin() + 3);
     SubmitFeed(*store, feed, source);

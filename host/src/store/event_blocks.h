@@ -1,0 +1,71 @@
+// The text form of orderbook_event_blocks.events (SQLite, schema version 5): the
+// events of one outcome from one write batch, as a JSON array with one array
+// per event:
+//
+//   [[id,line,item,ts_ms,recv_ts_ms,seq,kind,side,price,size,levels], ...]
+//
+// where id, line, ts_ms, recv_ts_ms and seq are offsets from the block's base,
+// the values of its first event, kept in the row's first_* columns (so most
+// numbers are a few digits: half the bytes to format, write and read).
+//
+// kind 2 (level):  side (0 bid, 1 ask), price and size in micro-units; no levels.
+// kind 3 (tick):   side null, price = the new tick size; no size, no levels.
+// kind 1 (book):   side, price and size null; levels = the book as levels_json
+//                  (store/levels_json.h), an object.
+// Trailing absent elements may be written as null or left out (the writer leaves
+// them out; migration 5 and `polyhost db copy` write nulls); readers treat both
+// alike, and so does the orderbook_events view (json_extract of a missing element
+// is NULL). Why JSON and not a binary encoding: SQLite's own JSON functions read
+// it, so the view keeps every event queryable with plain SQL from any sqlite3
+// shell.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.h"
+
+namespace polyhost {
+
+// One event of a block, decoded.
+struct BlockEvent {
+  int64_t id = 0;
+  int64_t line = 0;
+  int64_t item = 0;
+  int64_t ts_ms = 0;
+  int64_t recv_ts_ms = 0;
+  int64_t seq = 0;
+  EventKind kind = EventKind::kLevel;
+  Side side = Side::kBid;  // kLevel only
+  int64_t price = 0;       // kLevel: level price; kTick: new tick size
+  int64_t size = 0;        // kLevel only
+  std::string levels_json;  // kBook only
+};
+
+// What a block's offsets count from (orderbook_event_blocks.first_id,
+// first_line, first_ts_ms, first_recv_ts_ms, first_seq).
+struct BlockBase {
+  int64_t id = 0;
+  int64_t line = 0;
+  int64_t ts_ms = 0;
+  int64_t recv_ts_ms = 0;
+  int64_t seq = 0;
+};
+
+// The base of a block whose first event is `e` with id `id`.
+BlockBase BlockBaseOf(int64_t id, const EventRow& e);
+
+// Appends one event (given its id) to a block being built in *out. An empty
+// *out starts the block; EndEventBlock closes it.
+void AppendEventToBlock(const BlockBase& base, int64_t id, const EventRow& e, std::string* out);
+void EndEventBlock(std::string* out);
+
+// Decodes a whole block, appending its events to *out in their stored order.
+// Returns false, with a reason in *error, if the text is not a block: a kind
+// without the fields it needs, a value of the wrong type, or malformed JSON.
+bool DecodeEventBlock(const BlockBase& base, std::string_view text, std::vector<BlockEvent>* out,
+                      std::string* error);
+
+}  // namespace polyhost
