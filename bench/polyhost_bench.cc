@@ -307,9 +307,10 @@ int RunReplaySqlite(const Args& args) {
   const auto& c = summary.counters;
   std::fprintf(stderr, "  %" PRId64 " lines, %" PRId64 " events, %" PRId64 " event rows written, %" PRId64
                        " snapshot sets, %" PRId64 " rows pruned, %" PRId64 " batches, %" PRId64
-                       " queue-full waits, DB %.1f MB\n",
+                       " queue-full waits, %" PRId64 " WAL checkpoints (%" PRId64 " waited for), DB %.1f MB\n",
                c.lines, c.events, summary.store.events_written, summary.snapshots_written, summary.pruned_rows,
-               summary.store.batches, summary.store.queue_full_waits, db_bytes / 1e6);
+               summary.store.batches, summary.store.queue_full_waits, summary.store.wal_checkpoints,
+               summary.store.wal_checkpoint_waits, db_bytes / 1e6);
   const auto lines = static_cast<size_t>(c.lines);
   const double mps = static_cast<double>(lines) / t.best_seconds;
   std::string interval =

@@ -1,5 +1,7 @@
 #include "core/decimal.h"
 
+#include <charconv>
+#include <cstring>
 #include <limits>
 
 namespace polyhost {
@@ -56,6 +58,19 @@ DecimalError ParseDecimal(std::string_view text, int64_t* out, bool allow_negati
   return DecimalError::kOk;
 }
 
+namespace {
+
+// "00" "01" ... "99": two digits per table lookup.
+constexpr char kTwoDigits[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+}  // namespace
+
+// Snapshots format every level of every book (tens of millions of decimals in a
+// long replay), so this avoids a division per digit: the whole part through
+// std::to_chars, the six fractional digits as three table pairs, then trailing
+// zeros dropped.
 int FormatDecimalTo(int64_t micros, char* buf) {
   char* p = buf;
   uint64_t magnitude = static_cast<uint64_t>(micros);
@@ -63,27 +78,21 @@ int FormatDecimalTo(int64_t micros, char* buf) {
     *p++ = '-';
     magnitude = 0 - magnitude;
   }
-  uint64_t whole = magnitude / kMicrosPerUnit;
-  uint64_t frac = magnitude % kMicrosPerUnit;
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  while (n > 0) *p++ = tmp[--n];
+  const uint64_t whole = magnitude / kMicrosPerUnit;
+  const auto frac = static_cast<uint32_t>(magnitude % kMicrosPerUnit);
+  if (whole < 10) {
+    *p++ = static_cast<char>('0' + whole);
+  } else {
+    p = std::to_chars(p, p + 20, whole).ptr;
+  }
   if (frac != 0) {
-    *p++ = '.';
+    *p = '.';
+    std::memcpy(p + 1, kTwoDigits + 2 * (frac / 10000), 2);
+    std::memcpy(p + 3, kTwoDigits + 2 * (frac / 100 % 100), 2);
+    std::memcpy(p + 5, kTwoDigits + 2 * (frac % 100), 2);
     int digits = 6;
-    while (frac % 10 == 0) {
-      frac /= 10;
-      --digits;
-    }
-    for (int d = digits - 1; d >= 0; --d) {
-      p[d] = static_cast<char>('0' + frac % 10);
-      frac /= 10;
-    }
-    p += digits;
+    while (p[digits] == '0') --digits;  // frac != 0: stops at a non-zero digit
+    p += 1 + digits;
   }
   return static_cast<int>(p - buf);
 }

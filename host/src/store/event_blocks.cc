@@ -12,6 +12,12 @@ namespace polyhost {
 namespace {
 
 inline char* PutInt(char* p, int64_t v) {
+  // Single digits are most of a block's numbers (item, kind, side, offsets of
+  // fields that did not change).
+  if (static_cast<uint64_t>(v) < 10) {
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
   return std::to_chars(p, p + 20, v).ptr;
 }
 

@@ -18,6 +18,7 @@
 #include "store/event_blocks.h"
 #include "store/levels_json.h"
 #include "store/migrations.h"
+#include "store/wal_checkpointer.h"
 #include "store/write_queue.h"
 
 namespace polyhost {
@@ -26,9 +27,12 @@ namespace {
 // soci-sqlite3.h includes <sqlite3.h> inside namespace sqlite_api.
 using namespace sqlite_api;  // NOLINT(build/namespaces)
 
-// How much WAL the writer lets accumulate before SQLite checkpoints it (see
-// ConfigureConnection).
+// How much WAL accumulates before a checkpoint: by SQLite's own automatic
+// checkpoint on connections without a WalCheckpointer (see ConfigureConnection),
+// or before the writer's WalCheckpointer starts a pass in the background; past
+// kWalBackPressureBytes the writer waits for that pass.
 constexpr int64_t kWalCheckpointBytes = 64 << 20;
+constexpr int64_t kWalBackPressureBytes = 256 << 20;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -437,6 +441,8 @@ class SqliteStore final : public Store {
   void InsertSnapshot(int64_t outcome_id, int64_t ts_ms, int64_t seq, int64_t watermark, std::string_view json);
 
   void RequireWritable(const char* what) const;
+  // SQLite's WAL hook of the writer's connection: after each commit, on the writer's thread.
+  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_frames);
 
   // Runs f(sqlite3*, soci::session&) on the reading connection.
   template <class F>
@@ -487,6 +493,10 @@ class SqliteStore final : public Store {
   std::unique_ptr<soci::session> rsql_;
   sqlite3* rdb_ = nullptr;
 
+  // Checkpoints the WAL of a file database off the writer's thread.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  int64_t page_size_ = 0;
+
   // The queue between Submit() and the writer thread (last: its thread uses
   // the members above).
   std::unique_ptr<WriteQueue> queue_;
@@ -494,6 +504,7 @@ class SqliteStore final : public Store {
 
 SqliteStore::~SqliteStore() {
   queue_.reset();  // writes what is queued, then joins the writer thread
+  checkpointer_.reset();
   // Statements before their connections (sqlite3_close refuses open statements).
   for (Stmt* s : {&begin_, &commit_, &insert_outcome_, &select_outcome_, &insert_block_,
                   &upsert_status_, &insert_snapshot_, &max_event_id_,
@@ -576,6 +587,12 @@ void SqliteStore::Init() {
     wdb_ = wdb_owned_.get();
     try {
       ConfigureConnection(wdb_, /*writer=*/true);
+      if (options_.wal) {
+        page_size_ = QueryInt(wdb_, "PRAGMA page_size", "cannot configure database");
+        checkpointer_ = std::make_unique<WalCheckpointer>(path, options_.busy_timeout_ms, kWalCheckpointBytes,
+                                                          kWalBackPressureBytes);
+        sqlite3_wal_hook(wdb_, &SqliteStore::OnWalCommit, this);  // replaces the automatic checkpoint
+      }
     } catch (const StoreError& e) {
       throw StoreError("cannot open database " + path + ": " + e.what());
     }
@@ -644,6 +661,12 @@ void SqliteStore::PrepareWriter() {
                       true);
 }
 
+int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int wal_frames) {
+  auto* store = static_cast<SqliteStore*>(self);
+  store->checkpointer_->OnCommit(static_cast<int64_t>(wal_frames) * store->page_size_);
+  return SQLITE_OK;
+}
+
 void SqliteStore::RequireWritable(const char* what) const {
   if (options_.read_only) throw StoreError(std::string(what) + ": the store was opened read-only");
 }
@@ -686,7 +709,15 @@ void SqliteStore::Flush() {
   if (queue_) queue_->Flush();
 }
 
-StoreStats SqliteStore::stats() const { return queue_ ? queue_->stats() : StoreStats(); }
+StoreStats SqliteStore::stats() const {
+  StoreStats s = queue_ ? queue_->stats() : StoreStats();
+  if (checkpointer_) {
+    const WalCheckpointer::Stats c = checkpointer_->stats();
+    s.wal_checkpoints = c.passes;
+    s.wal_checkpoint_waits = c.waits;
+  }
+  return s;
+}
 
 // Read inside the batch's write transaction, never cached: another process may
 // have written the same source since (its batches serialise with ours).

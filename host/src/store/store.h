@@ -196,6 +196,10 @@ struct StoreStats {
   CountHistogram batch_events;       // event rows per committed batch (written + skipped)
   int64_t queue_depth = 0;           // batches waiting for the writer when stats() was called
   int64_t queue_high_water = 0;      // most batches waiting at once
+  // SQLite file databases in WAL mode: checkpoints run off the writer's thread
+  // (store/wal_checkpointer.h), and commits that waited for one (WAL too large).
+  int64_t wal_checkpoints = 0;
+  int64_t wal_checkpoint_waits = 0;
 };
 
 class StoreError : public std::runtime_error {
