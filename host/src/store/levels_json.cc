@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstring>
+#include <vector>
+
 #include "core/decimal.h"
 
 namespace polyhost {
@@ -16,18 +19,13 @@ inline char* PutQuotedDecimal(char* p, int64_t micros) {
   return p;
 }
 
-void AppendSide(std::span<const Level> levels, std::string* out) {
-  out->push_back('[');
-  if (levels.empty()) {
-    out->push_back(']');
-    return;
-  }
-  // Each level is at most ["<24>","<24>"], plus a comma: 2 + 2*26 + 1 + 1 chars.
-  constexpr size_t kMaxLevelChars = 2 * (kMaxDecimalChars + 2) + 4;
-  const size_t start = out->size();
-  out->resize(start + levels.size() * kMaxLevelChars + 1);
-  char* const begin = out->data();
-  char* p = begin + start;
+// Each level is at most ["<24>","<24>"], plus a comma: 2 + 2*26 + 1 + 1 chars.
+constexpr size_t kMaxLevelChars = 2 * (kMaxDecimalChars + 2) + 4;
+
+// Writes one side at p (room for levels.size() * kMaxLevelChars + 2 chars) and
+// returns the new end.
+char* PutSide(std::span<const Level> levels, char* p) {
+  *p++ = '[';
   for (size_t i = 0; i < levels.size(); ++i) {
     if (i != 0) *p++ = ',';
     *p++ = '[';
@@ -37,7 +35,7 @@ void AppendSide(std::span<const Level> levels, std::string* out) {
     *p++ = ']';
   }
   *p++ = ']';
-  out->resize(static_cast<size_t>(p - begin));
+  return p;
 }
 
 bool Fail(std::string* error, std::string reason) {
@@ -75,25 +73,32 @@ bool DecodeSide(const boost::json::value* v, const char* name, std::vector<Level
 
 }  // namespace
 
+// Periodic snapshots encode every book of a replay (100+ MB of text on the
+// benchmark feed), so the text is written once into a per-thread scratch buffer
+// sized for the worst case and appended in one copy: growing *out in place
+// zero-filled and reallocated it for each side.
 void AppendLevelsJson(std::span<const Level> bids, std::span<const Level> asks, int64_t tick_size,
                       std::string* out) {
-  out->append("{\"bids\":");
-  AppendSide(bids, out);
-  out->append(",\"asks\":");
-  AppendSide(asks, out);
+  thread_local std::vector<char> scratch;
+  const size_t most = 64 + (bids.size() + asks.size()) * kMaxLevelChars;
+  if (scratch.size() < most) scratch.resize(most);
+  char* const begin = scratch.data();
+  char* p = begin;
+  std::memcpy(p, "{\"bids\":", 8);
+  p = PutSide(bids, p + 8);
+  std::memcpy(p, ",\"asks\":", 8);
+  p = PutSide(asks, p + 8);
   if (tick_size != 0) {
-    char buf[kMaxDecimalChars + 2];
-    char* end = PutQuotedDecimal(buf, tick_size);
-    out->append(",\"tick\":");
-    out->append(buf, static_cast<size_t>(end - buf));
+    std::memcpy(p, ",\"tick\":", 8);
+    p = PutQuotedDecimal(p + 8, tick_size);
   }
-  out->push_back('}');
+  *p++ = '}';
+  out->append(begin, static_cast<size_t>(p - begin));
 }
 
 std::string EncodeLevelsJson(std::span<const Level> bids, std::span<const Level> asks,
                              int64_t tick_size) {
   std::string out;
-  out.reserve(32 + (bids.size() + asks.size()) * 20);
   AppendLevelsJson(bids, asks, tick_size, &out);
   return out;
 }
