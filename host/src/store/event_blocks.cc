@@ -52,14 +52,21 @@ BlockBase BlockBaseOf(int64_t id, const EventRow& e) {
   return BlockBase{id, e.line, e.ts_ms, e.recv_ts_ms, e.seq};
 }
 
-void AppendEventToBlock(const BlockBase& base, int64_t id, const EventRow& e, std::string* out) {
+void BlockText::Grow(size_t need) {
+  size_t cap = cap_ == 0 ? 4096 : cap_;
+  while (cap < need) cap *= 2;
+  std::unique_ptr<char[]> bigger(new char[cap]);
+  if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  cap_ = cap;
+}
+
+void AppendEventToBlock(const BlockBase& base, int64_t id, const EventRow& e, BlockText* out) {
   // 10 integers of at most 20 characters, their commas and brackets.
   constexpr size_t kMaxChars = 10 * 21 + 4;
-  out->push_back(out->empty() ? '[' : ',');
-  const size_t start = out->size();
-  out->resize(start + kMaxChars);
-  char* const begin = out->data();
-  char* p = begin + start;
+  const bool first = out->empty();
+  char* p = out->Reserve(kMaxChars);
+  *p++ = first ? '[' : ',';
   *p++ = '[';
   p = PutInt(p, Offset(id, base.id));
   *p++ = ',';
@@ -83,29 +90,28 @@ void AppendEventToBlock(const BlockBase& base, int64_t id, const EventRow& e, st
       *p++ = ',';
       p = PutInt(p, e.size);
       *p++ = ']';
-      out->resize(static_cast<size_t>(p - begin));
+      out->Commit(p);
       return;
     case EventKind::kTick:
       std::memcpy(p, ",null,", 6);
       p += 6;
       p = PutInt(p, e.price);
       *p++ = ']';
-      out->resize(static_cast<size_t>(p - begin));
+      out->Commit(p);
       return;
     case EventKind::kBook:
-      out->resize(static_cast<size_t>(p - begin));
-      out->append(",null,null,null,");
-      out->append(e.levels_json.empty() ? std::string_view("{}") : std::string_view(e.levels_json));
-      out->push_back(']');
+      out->Commit(p);
+      out->Append(",null,null,null,");
+      out->Append(e.levels_json.empty() ? std::string_view("{}") : std::string_view(e.levels_json));
+      out->Append("]");
       return;
   }
-  out->resize(static_cast<size_t>(p - begin));
-  out->push_back(']');
+  *p++ = ']';
+  out->Commit(p);
 }
 
-void EndEventBlock(std::string* out) {
-  if (out->empty()) out->push_back('[');
-  out->push_back(']');
+void EndEventBlock(BlockText* out) {
+  out->Append(out->empty() ? "[]" : "]");
 }
 
 bool DecodeEventBlock(const BlockBase& base, std::string_view text, std::vector<BlockEvent>* out,

@@ -34,14 +34,15 @@ TEST_CASE("event_blocks: every kind round-trips through the text form", "[store]
   const EventRow ask = Level(3, 1, Side::kAsk, 999999, 0);
   const EventRow big = Level(INT64_MAX / 2, 4000000000u, Side::kAsk, INT64_MAX, INT64_MAX);
 
-  std::string text;
+  BlockText block;
   const BlockBase base = BlockBaseOf(11, book);
-  AppendEventToBlock(base, 11, book, &text);
-  AppendEventToBlock(base, 12, tick, &text);
-  AppendEventToBlock(base, 13, bid, &text);
-  AppendEventToBlock(base, 15, ask, &text);
-  AppendEventToBlock(base, INT64_MAX, big, &text);
-  EndEventBlock(&text);
+  AppendEventToBlock(base, 11, book, &block);
+  AppendEventToBlock(base, 12, tick, &block);
+  AppendEventToBlock(base, 13, bid, &block);
+  AppendEventToBlock(base, 15, ask, &block);
+  AppendEventToBlock(base, INT64_MAX, big, &block);
+  EndEventBlock(&block);
+  const std::string text(block.view());
   // Offsets from the first event: [0,0,0,0,0,0,1,...], then the tick one line later.
   CHECK(text.substr(0, 47) == R"([[0,0,0,0,0,0,1,null,null,null,{"bids":[["0.5",)");
   CHECK(text.find("],[1,1,0,1,1,10,3,null,1000]") != std::string::npos);
@@ -73,8 +74,9 @@ TEST_CASE("event_blocks: every kind round-trips through the text form", "[store]
 }
 
 TEST_CASE("event_blocks: an empty block and explicit trailing nulls decode", "[store][event_blocks]") {
-  std::string empty;
-  EndEventBlock(&empty);
+  BlockText empty_block;
+  EndEventBlock(&empty_block);
+  const std::string empty(empty_block.view());
   CHECK(empty == "[]");
   std::vector<BlockEvent> got;
   std::string error;
@@ -96,6 +98,23 @@ TEST_CASE("event_blocks: an empty block and explicit trailing nulls decode", "[s
   CHECK(got[0].price == 10000);
   CHECK(got[1].side == Side::kAsk);
   CHECK(got[1].size == 30);
+}
+
+TEST_CASE("event_blocks: a block larger than the buffer's first allocation grows and keeps every event",
+          "[store][event_blocks]") {
+  BlockText block;
+  const EventRow first = Level(1, 0, Side::kBid, 1, 1);
+  const BlockBase base = BlockBaseOf(1000, first);
+  for (int i = 0; i < 5000; ++i) AppendEventToBlock(base, 1000 + i, Level(1 + i, 0, Side::kAsk, 10 + i, 20 + i), &block);
+  EndEventBlock(&block);
+  std::vector<BlockEvent> got;
+  std::string error;
+  REQUIRE(DecodeEventBlock(base, block.view(), &got, &error));
+  REQUIRE(got.size() == 5000);
+  CHECK(got[4999].id == 5999);
+  CHECK(got[4999].line == 5000);
+  CHECK(got[4999].price == 5009);
+  CHECK(got[4999].size == 5019);
 }
 
 TEST_CASE("event_blocks: malformed blocks are refused with the reason", "[store][event_blocks]") {

@@ -480,7 +480,7 @@ class SqliteStore final : public Store {
     std::vector<int64_t> ids;   // inserted by this batch, ascending
     std::vector<int64_t> seqs;  // and their seqs (only when the batch has snapshots)
     BlockBase base;
-    std::string text;  // orderbook_event_blocks.events
+    BlockText text;  // orderbook_event_blocks.events
     int64_t min_ts = 0, max_ts = 0;
   };
   std::vector<KeyBlock> blocks_;  // by asset key
@@ -850,7 +850,7 @@ void SqliteStore::WriteBlocks(int64_t source_id, bool track, BatchResult* result
     insert_block_.Int(9, k.base.ts_ms);
     insert_block_.Int(10, k.base.recv_ts_ms);
     insert_block_.Int(11, k.base.seq);
-    insert_block_.Text(12, k.text);
+    insert_block_.Text(12, k.text.view());
     insert_block_.Run("cannot insert into orderbook_event_blocks");
   }
 }
