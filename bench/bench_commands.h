@@ -18,9 +18,10 @@ struct Args {
   size_t limit = 0;     // in-memory benchmarks: first N lines only (0 = all)
   int64_t snapshot_interval_ms = -1;  // replay-sqlite: -1 = config default (60000)
   int64_t prune_keep_ms = -1;         // replay-sqlite: -1 = config default (86400000)
-  std::string variant;  // sqlite-raw schema experiment: "" (production schema), no-fk / bare (foreign_keys
-                        // OFF), unique (plus schema v3's UNIQUE (source_id, line, item)),
-                        // outcome-index (plus an index on orderbook_events (outcome_id, id))
+  std::string variant;  // sqlite-raw schema experiment: "" (production schema: event blocks); one row per
+                        // event as in schema v4: rows, no-fk / bare (foreign_keys OFF), unique (plus schema
+                        // v3's UNIQUE (source_id, line, item)), outcome-index (plus an index on
+                        // orderbook_events (outcome_id, id))
   std::string catalog;  // plan-latency: Gamma markets JSON handed to the plugin (polyhost.markets/1)
   std::string plugin;   // plan-latency: the plugin library (path or name) to feed
 };

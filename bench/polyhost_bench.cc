@@ -5,7 +5,7 @@
 //   polyhost_bench replay-sqlite FEED [--repeat N] [--db PATH] [--snapshot-interval-ms MS]
 //                                [--prune-keep-ms MS]
 //   polyhost_bench sqlite-raw    FEED [--repeat N] [--db PATH] [--limit LINES]
-//                                [--variant no-fk|unique|outcome-index|bare]
+//                                [--variant rows|no-fk|unique|outcome-index|bare]
 //   polyhost_bench latency       FEED [--limit LINES]
 //   polyhost_bench memory        FEED
 //   polyhost_bench books         FEED [--repeat N] [--limit LINES]
@@ -39,6 +39,7 @@
 #include "replay/book_engine.h"
 #include "replay/replayer.h"
 #include "store/db_url.h"
+#include "store/event_blocks.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -327,7 +328,9 @@ int RunReplaySqlite(const Args& args) {
 }
 
 // ---------------------------------------------------------------------------
-// 3b. the bare cost of inserting the same orderbook_events rows with sqlite3
+// 3b. the bare cost of inserting the same rows with sqlite3: the event blocks
+// the store writes (schema version 5), or with --variant rows|unique|
+// outcome-index|no-fk|bare one row per event as schema version 4 stored them.
 
 void Check(sqlite3* db, int rc, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -365,6 +368,44 @@ int RunSqliteRaw(const Args& args) {
   }
   std::fprintf(stderr, "  %zu event rows in %zu batches\n", rows, batches.size());
 
+  // The blocks the store writes for those batches: one per (batch, asset), the
+  // text encoded here, untimed (ids from 1 in feed order, as in a new database).
+  struct Block {
+    int64_t first_id, outcome_id, last_id, n, min_ts, max_ts;
+    BlockBase base;
+    std::string text;
+  };
+  const bool per_row = !args.variant.empty();
+  std::vector<std::vector<Block>> blocks(batches.size());
+  size_t block_bytes = 0;
+  if (!per_row) {
+    int64_t next_id = 1;
+    for (size_t bi = 0; bi < batches.size(); ++bi) {
+      std::vector<int> index_of;  // asset key -> index in blocks[bi] + 1
+      std::vector<BlockText> texts;
+      for (const EventRow& e : batches[bi].events) {
+        if (index_of.size() <= e.asset_key) index_of.resize(e.asset_key + 1, 0);
+        const int64_t id = next_id++;
+        if (index_of[e.asset_key] == 0) {
+          blocks[bi].push_back(Block{id, e.asset_key + 1, id, 0, e.ts_ms, e.ts_ms, BlockBaseOf(id, e), {}});
+          texts.emplace_back();
+          index_of[e.asset_key] = static_cast<int>(blocks[bi].size());
+        }
+        Block& b = blocks[bi][static_cast<size_t>(index_of[e.asset_key] - 1)];
+        AppendEventToBlock(b.base, id, e, &texts[static_cast<size_t>(index_of[e.asset_key] - 1)]);
+        b.last_id = id;
+        ++b.n;
+        b.min_ts = std::min(b.min_ts, e.ts_ms);
+        b.max_ts = std::max(b.max_ts, e.ts_ms);
+      }
+      for (size_t k = 0; k < texts.size(); ++k) {
+        EndEventBlock(&texts[k]);
+        blocks[bi][k].text = std::string(texts[k].view());
+        block_bytes += blocks[bi][k].text.size();
+      }
+    }
+  }
+
   const std::string path = DefaultDbPath(args, "raw");
   Throughput t;
   for (int r = 0; r < args.repeat; ++r) {
@@ -381,8 +422,11 @@ int RunSqliteRaw(const Args& args) {
     Exec(db, "PRAGMA cache_size = -65536");
     Exec(db, "PRAGMA temp_store = MEMORY");
     // The production schema, from the store's own migrations (so this floor
-    // always has the same tables, constraints and indexes as `Store`).
-    for (const Migration& m : SqliteMigrations()) Exec(db, std::string(m.sql).c_str());
+    // always has the same tables, constraints and indexes as `Store`); for the
+    // per-row variants, the schema as of version 4.
+    for (const Migration& m : SqliteMigrations().first(per_row ? 4 : SqliteMigrations().size())) {
+      Exec(db, std::string(m.sql).c_str());
+    }
     if (args.variant == "unique") {
       // Schema version 3's per-row unique key (dropped in version 4), for the A/B.
       Exec(db, "CREATE UNIQUE INDEX orderbook_events_unique ON orderbook_events (source_id, line, item)");
@@ -396,15 +440,20 @@ int RunSqliteRaw(const Args& args) {
     Check(db, sqlite3_prepare_v3(db, "INSERT INTO outcomes (id, market, asset_id) VALUES (?1, ?2, ?3)", -1,
                                  SQLITE_PREPARE_PERSISTENT, &ins_outcome, nullptr), "prepare");
     Check(db, sqlite3_prepare_v3(db,
-                                 "INSERT INTO orderbook_events (source_id, line, item, outcome_id, ts_ms,"
-                                 " recv_ts_ms, seq, kind, side, price, size, levels_json)"
-                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                 per_row ? "INSERT INTO orderbook_events (source_id, line, item, outcome_id, ts_ms,"
+                                           " recv_ts_ms, seq, kind, side, price, size, levels_json)"
+                                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                                         : "INSERT INTO orderbook_event_blocks (first_id, outcome_id, source_id,"
+                                           " last_id, n_events, min_ts_ms, max_ts_ms, first_line, first_ts_ms,"
+                                           " first_recv_ts_ms, first_seq, events)"
+                                           " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                                  -1, SQLITE_PREPARE_PERSISTENT, &ins_event, nullptr), "prepare");
     Check(db, sqlite3_prepare_v3(db, "UPDATE sources SET committed_line = ?1 WHERE id = 1", -1,
                                  SQLITE_PREPARE_PERSISTENT, &upd_source, nullptr), "prepare");
 
     t.Start();
-    for (const WriteBatch& b : batches) {
+    for (size_t bi = 0; bi < batches.size(); ++bi) {
+      const WriteBatch& b = batches[bi];
       Exec(db, "BEGIN IMMEDIATE");
       for (const NewAsset& a : b.new_assets) {
         sqlite3_reset(ins_outcome);
@@ -413,7 +462,15 @@ int RunSqliteRaw(const Args& args) {
         sqlite3_bind_text(ins_outcome, 3, a.asset_id.data(), static_cast<int>(a.asset_id.size()), SQLITE_STATIC);
         Check(db, sqlite3_step(ins_outcome), "insert outcome");
       }
-      for (const EventRow& e : b.events) {
+      for (const Block& k : blocks[bi]) {
+        sqlite3_reset(ins_event);
+        const int64_t values[] = {k.first_id, k.outcome_id, k.last_id, k.n, k.min_ts, k.max_ts,
+                                  k.base.line, k.base.ts_ms, k.base.recv_ts_ms, k.base.seq};
+        for (int c = 0; c < 10; ++c) sqlite3_bind_int64(ins_event, c + 1, values[c]);
+        sqlite3_bind_text(ins_event, 11, k.text.data(), static_cast<int>(k.text.size()), SQLITE_STATIC);
+        Check(db, sqlite3_step(ins_event), "insert block");
+      }
+      for (const EventRow& e : per_row ? b.events : std::vector<EventRow>()) {
         sqlite3_reset(ins_event);
         sqlite3_bind_int64(ins_event, 1, 1);
         sqlite3_bind_int64(ins_event, 2, e.line);
@@ -460,10 +517,21 @@ int RunSqliteRaw(const Args& args) {
   }
   LogRuns("sqlite3 raw inserts", t);
   const std::string variant = args.variant.empty() ? "" : " [" + args.variant + "]";
-  PrintThroughputRow("bare sqlite3 C API: the same orderbook_events rows, prepared stmt, 1 txn / 16384 lines" + variant,
-                     lines, 0, t.best_seconds, t.best_cpu_seconds, "—",
-                     Group(static_cast<double>(rows) / t.best_seconds) + " rows/s (" +
-                         Group(static_cast<double>(rows)) + " rows; no parse, no snapshots/status)");
+  size_t n_blocks = 0;
+  for (const auto& v : blocks) n_blocks += v.size();
+  if (per_row) {
+    PrintThroughputRow("bare sqlite3 C API: one row per event (schema v4), prepared stmt, 1 txn / 16384 lines" + variant,
+                       lines, 0, t.best_seconds, t.best_cpu_seconds, "—",
+                       Group(static_cast<double>(rows) / t.best_seconds) + " rows/s (" +
+                           Group(static_cast<double>(rows)) + " rows; no parse, no snapshots/status)");
+  } else {
+    PrintThroughputRow("bare sqlite3 C API: the same event blocks, text pre-encoded, prepared stmt, 1 txn / 16384 lines",
+                       lines, 0, t.best_seconds, t.best_cpu_seconds, "—",
+                       Group(static_cast<double>(rows) / t.best_seconds) + " events/s (" +
+                           Group(static_cast<double>(n_blocks)) + " blocks, " +
+                           Group(static_cast<double>(block_bytes) / 1e6) +
+                           " MB of text; no parse, no encoding, no snapshots/status)");
+  }
   return 0;
 }
 
@@ -567,7 +635,7 @@ int Usage() {
                "usage: polyhost_bench COMMAND FEED [--repeat N] [--limit LINES] [--db PATH]\n"
                "       [--snapshot-interval-ms MS] [--prune-keep-ms MS]  (replay-sqlite; defaults 60000 and\n"
                "       86400000 as config/default.toml; 0 disables)\n"
-               "       [--variant no-fk|unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
+               "       [--variant rows|no-fk|unique|outcome-index|bare]  (sqlite-raw: schema experiments)\n"
                "       [--no-fast-scan]  (parse, engine: FeedParser's simdjson DOM path only)\n"
                "       [--plugin PATH] [--catalog CATALOG.json]  (plan-latency: the plugin to feed)\n"
                "       [--db postgresql://...] [--variant copy|copy-v2|rows]  (pg-ingest: COPY vs row inserts)\n"
