@@ -321,7 +321,8 @@ int RunReplaySqlite(const Args& args) {
                      static_cast<size_t>(summary.bytes), t.best_seconds, 0, TargetCell(kReplayTargetMsgsPerSec, mps),
                      Group(static_cast<double>(summary.store.events_written) / t.best_seconds) +
                          " event rows/s; " + Group(static_cast<double>(summary.store.events_written)) +
-                         " rows + " + std::to_string(summary.snapshots_written) + " snapshot sets; process CPU " + Fixed(t.best_cpu_seconds, 1) + " s (both threads); " +
+                         " rows + " + std::to_string(summary.snapshots_written) + " snapshot sets (" +
+                         std::to_string(summary.snapshot_books) + " books); process CPU " + Fixed(t.best_cpu_seconds, 1) + " s (both threads); " +
                          Fixed(static_cast<double>(lines) / t_total.best_seconds / 1e3, 0) +
                          "k msgs/s incl. open+close; file I/O included");
   return 0;

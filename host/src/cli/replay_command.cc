@@ -47,6 +47,7 @@ boost::json::object SummaryJson(const ReplayFlags& flags, const ReplaySummary& s
   o["events_written"] = s.store.events_written;
   o["events_already_stored"] = s.store.events_skipped;
   o["snapshots"] = s.snapshots_written;
+  o["snapshot_books"] = s.snapshot_books;
   o["pruned_rows"] = s.pruned_rows;
   o["bytes"] = s.bytes;
   o["stopped"] = s.stopped;
@@ -74,9 +75,10 @@ void PrintSummary(const ReplayFlags& flags, const ReplaySummary& s) {
               static_cast<long long>(c.continuity_breaks), static_cast<long long>(c.drift_checks_failed),
               static_cast<long long>(c.ignored_changes));
   if (!flags.no_db) {
-    std::printf("  stored %lld event rows (%lld already stored), %lld snapshot sets, pruned %lld\n",
+    std::printf("  stored %lld event rows (%lld already stored), %lld snapshot sets (%lld books), pruned %lld\n",
                 static_cast<long long>(s.store.events_written), static_cast<long long>(s.store.events_skipped),
-                static_cast<long long>(s.snapshots_written), static_cast<long long>(s.pruned_rows));
+                static_cast<long long>(s.snapshots_written), static_cast<long long>(s.snapshot_books),
+                static_cast<long long>(s.pruned_rows));
   }
   if (s.stopped) {
     std::printf("  stopped by a signal after line %lld (a rerun resumes there)\n",

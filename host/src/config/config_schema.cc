@@ -57,7 +57,7 @@ const ConfigKeySpec kSchema[] = {
      .field = POLYHOST_CONFIG_FIELD(ingestion.stale_after_ms)},
     {.section = "ingestion", .key = "snapshot_interval_ms", .type = ConfigType::kInt,
      .default_text = "60000", .min = 0, .max = kDayMs,
-     .help = "Store a full snapshot of every book this often; 0 disables.",
+     .help = "This often, store a full snapshot of each book changed by at least as many events as it has levels since its last one; 0 disables.",
      .field = POLYHOST_CONFIG_FIELD(ingestion.snapshot_interval_ms)},
     {.section = "ingestion", .key = "prune_keep_ms", .type = ConfigType::kInt,
      .default_text = "86400000", .min = 0, .max = 3650 * kDayMs,

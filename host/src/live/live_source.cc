@@ -446,7 +446,7 @@ struct LiveSource::Impl {
   void MaybeSnapshot() {
     if (options.snapshot_interval_ms <= 0 || options.store == nullptr) return;
     if (engine->last_ts_ms() < next_snapshot_ts) return;
-    if (next_snapshot_ts != 0) engine->CollectSnapshots(engine->last_ts_ms(), &batch);
+    if (next_snapshot_ts != 0) engine->CollectChangedSnapshots(engine->last_ts_ms(), &batch);
     next_snapshot_ts = engine->last_ts_ms() + options.snapshot_interval_ms;
   }
 

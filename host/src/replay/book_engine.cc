@@ -1,5 +1,7 @@
 #include "replay/book_engine.h"
 
+#include <algorithm>
+
 #include "store/levels_json.h"
 
 namespace polyhost {
@@ -224,12 +226,28 @@ void BookEngine::CollectStatus(WriteBatch* batch) {
   }
 }
 
-void BookEngine::CollectSnapshots(int64_t ts_ms, WriteBatch* batch) const {
+void BookEngine::CollectSnapshots(int64_t ts_ms, WriteBatch* batch) {
   for (uint32_t key = 0; key < assets_.size(); ++key) {
-    const AssetState& a = *assets_[key];
+    AssetState& a = *assets_[key];
     if (!a.has_book) continue;
     batch->snapshots.push_back(SnapshotRow{key, ts_ms, a.seq, EncodeLevelsJson(a.book)});
+    a.snapshot_seq = a.seq;
   }
+}
+
+size_t BookEngine::CollectChangedSnapshots(int64_t ts_ms, WriteBatch* batch) {
+  size_t n = 0;
+  for (uint32_t key = 0; key < assets_.size(); ++key) {
+    AssetState& a = *assets_[key];
+    if (!a.has_book) continue;
+    const int64_t changes = a.snapshot_seq < 0 ? a.seq : a.seq - a.snapshot_seq;
+    const auto levels = static_cast<int64_t>(a.book.bids().size() + a.book.asks().size());
+    if (changes < std::max<int64_t>(1, levels)) continue;
+    batch->snapshots.push_back(SnapshotRow{key, ts_ms, a.seq, EncodeLevelsJson(a.book)});
+    a.snapshot_seq = a.seq;
+    ++n;
+  }
+  return n;
 }
 
 }  // namespace polyhost

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "store/levels_json.h"
+
 namespace polyhost {
 namespace {
 
@@ -99,6 +101,35 @@ TEST_CASE("touched lists each changed asset once per line; status rows only for 
   status.status.clear();
   f.engine.CollectStatus(&status);
   CHECK(status.status.empty());
+}
+
+TEST_CASE("periodic snapshots: a book is snapshotted once its changes since the last one reach its level count") {
+  Feed f;
+  // Book "a": 3 levels. Book "b": 1 level.
+  f.Line(R"({"type":"snapshot","market":"m","asset_id":"a","seq":1,"bids":[["0.4","10"],["0.3","10"]],"asks":[["0.6","10"]]})");
+  f.Line(R"({"type":"snapshot","market":"m","asset_id":"b","seq":1,"bids":[["0.2","10"]],"asks":[]})");
+  const uint32_t a = static_cast<uint32_t>(f.engine.Find("m", "a"));
+  const uint32_t b = static_cast<uint32_t>(f.engine.Find("m", "b"));
+  WriteBatch batch;
+  // Never snapshotted: the book's own event counts (1 change for 3 levels: not yet; b: 1 for 1).
+  CHECK(f.engine.CollectChangedSnapshots(1000, &batch) == 1);
+  REQUIRE(batch.snapshots.size() == 1);
+  CHECK(batch.snapshots[0].asset_key == b);
+  // Two more changes of "a" (3 in all, 3 levels): now it is due; "b" did not change.
+  f.Line(R"({"type":"delta","market":"m","asset_id":"a","seq":2,"side":"bid","price":"0.4","size":"5"})");
+  f.Line(R"({"type":"delta","market":"m","asset_id":"a","seq":3,"side":"bid","price":"0.4","size":"6"})");
+  CHECK(f.engine.CollectChangedSnapshots(2000, &batch) == 1);
+  REQUIRE(batch.snapshots.size() == 2);
+  CHECK(batch.snapshots[1].asset_key == a);
+  CHECK(batch.snapshots[1].seq == f.engine.asset(a).seq);
+  CHECK(batch.snapshots[1].levels_json == EncodeLevelsJson(f.engine.asset(a).book));
+  // Nothing changed since: nothing is due.
+  CHECK(f.engine.CollectChangedSnapshots(3000, &batch) == 0);
+  // persist_snapshot_now takes every book regardless, and counts as their last snapshot.
+  f.Line(R"({"type":"delta","market":"m","asset_id":"a","seq":4,"side":"ask","price":"0.7","size":"1"})");
+  f.engine.CollectSnapshots(4000, &batch);
+  CHECK(batch.snapshots.size() == 4);
+  CHECK(f.engine.CollectChangedSnapshots(5000, &batch) == 0);
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ ReplaySummary Replay(const ReplayOptions& options, BookEngine& engine) {
     }
     if (options.snapshot_interval_ms > 0 && sink != nullptr && engine.last_ts_ms() >= next_snapshot_ts) {
       if (next_snapshot_ts != 0) {
-        engine.CollectSnapshots(engine.last_ts_ms(), &batch);
+        summary.snapshot_books += static_cast<int64_t>(engine.CollectChangedSnapshots(engine.last_ts_ms(), &batch));
         ++summary.snapshots_written;
       }
       next_snapshot_ts = engine.last_ts_ms() + options.snapshot_interval_ms;
@@ -82,7 +82,9 @@ ReplaySummary Replay(const ReplayOptions& options, BookEngine& engine) {
   }
   if (options.store != nullptr) {
     // persist_snapshot_now at the end, so `polyhost book` reads one snapshot plus nothing.
+    const size_t before = batch.snapshots.size();
     engine.CollectSnapshots(engine.last_ts_ms(), &batch);
+    summary.snapshot_books += static_cast<int64_t>(batch.snapshots.size() - before);
     ++summary.snapshots_written;
     submit(summary.stopped ? summary.stopped_at_line : reader.line_number());
     options.store->Flush();

@@ -49,7 +49,8 @@ struct ReplaySummary {
   int64_t assets = 0;
   int64_t stale_assets = 0;
   int64_t bytes = 0;
-  int64_t snapshots_written = 0;
+  int64_t snapshots_written = 0;  // snapshot rounds: every snapshot_interval_ms, and one at the end
+  int64_t snapshot_books = 0;     // books snapshotted in them (periodic rounds: the books that changed enough)
   int64_t pruned_rows = 0;
   StoreStats store;
   double seconds = 0;
