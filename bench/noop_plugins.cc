@@ -65,6 +65,14 @@ class SdkNoop final : public sdk::Strategy {
   void on_book(const sdk::BookView& /*book*/) override {}
 };
 
+class SdkRefNoop final : public sdk::Strategy {
+  void init() override {
+    const ph_result rc = SubscribeAll(host().raw());
+    if (rc != PH_OK) throw sdk::Error(rc, "subscribe failed");
+  }
+  void on_book_ref(sdk::BookViewRef /*book*/) override {}
+};
+
 // What POLYHOST_PLUGIN(SdkNoop, ...) expands to, minus the exported symbol.
 const ph_plugin_descriptor kSdkDescriptor = {sizeof(ph_plugin_descriptor), 0u, "bench_noop_sdk", "No-op (C++ SDK)",
                                              "1.0.0", nullptr, nullptr};
@@ -72,10 +80,18 @@ const ph_plugin* SdkCreate(const ph_host* host) noexcept {
   return sdk::detail::Glue<SdkNoop>::Create(host, &kSdkDescriptor);
 }
 const ph_plugin_entry kSdkEntry = {sizeof(ph_plugin_entry), POLYHOST_ABI_VERSION_INIT, &kSdkDescriptor, &SdkCreate};
+const ph_plugin_descriptor kSdkRefDescriptor = {sizeof(ph_plugin_descriptor), 0u, "bench_noop_sdk_ref",
+                                                "No-op (C++ SDK, on_book_ref)", "1.0.0", nullptr, nullptr};
+const ph_plugin* SdkRefCreate(const ph_host* host) noexcept {
+  return sdk::detail::Glue<SdkRefNoop>::Create(host, &kSdkRefDescriptor);
+}
+const ph_plugin_entry kSdkRefEntry = {sizeof(ph_plugin_entry), POLYHOST_ABI_VERSION_INIT, &kSdkRefDescriptor,
+                                      &SdkRefCreate};
 
 }  // namespace
 
 const ph_plugin_entry* NoopCEntry() { return &kCEntry; }
 const ph_plugin_entry* NoopSdkEntry() { return &kSdkEntry; }
+const ph_plugin_entry* NoopSdkRefEntry() { return &kSdkRefEntry; }
 
 }  // namespace polyhost::bench

@@ -10,6 +10,8 @@
 //                     the benchmark binary does not export polyhost_plugin_entry).
 //                     Adds the SDK trampoline: exception guard, BookView::From,
 //                     one virtual call.
+//   - NoopSdkRefEntry(): the same with the zero-copy hook (on_book_ref: a
+//                     BookViewRef on the host's view, no BookView built).
 //
 // Both subscribe in init() to what NoopSubscriptions() says at that moment.
 #pragma once
@@ -32,5 +34,6 @@ NoopSubscriptionSet& NoopSubscriptions();
 
 const ph_plugin_entry* NoopCEntry();
 const ph_plugin_entry* NoopSdkEntry();
+const ph_plugin_entry* NoopSdkRefEntry();
 
 }  // namespace polyhost::bench

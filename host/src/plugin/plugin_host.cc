@@ -1283,21 +1283,26 @@ void PluginHost::ForEachSubscriber(uint32_t asset, Fn&& fn) {
 }
 
 void PluginHost::DispatchBook(uint32_t asset, const OrderBook& book, const BookMeta& meta) {
-  if (!HasSubscribers(asset)) return;
-  if (!PluginCallThreadRegistered()) [[unlikely]] return RegisterThenDispatchBook(asset, book, meta);
+  if (asset >= hot_assets_.size()) return;
   const AssetHot& a = hot_assets_[asset];
-  if (SlotHot* const lone = a.lone; lone != nullptr) [[likely]] {
-    // The common case (one named subscriber that can be called, no wildcard):
-    // one call, no loop, and no dispatch_depth_: nothing is iterated after the
-    // call, so a subscription the plugin drops during it may be compacted at
-    // once. Few values are live across the call: a short prologue, no spills.
-    const ph_book_view view = MakeView(a, book, meta);
-    current_event_ns_ = meta.event_ns;
-    CallOnBook(*lone, view, SavePluginCall());
-    current_event_ns_ = 0;
-    return;
+  // `lone` is tested first: it implies HasSubscribers, so the common case
+  // skips that test (callers such as the run loop test it before calling).
+  SlotHot* const lone = a.lone;
+  if (lone == nullptr) [[unlikely]] {
+    if (a.live == 0 && wildcard_live_ == 0) return;
+    // Several subscribers, a wildcard one, or none that can be called.
+    if (!PluginCallThreadRegistered()) [[unlikely]] return RegisterThenDispatchBook(asset, book, meta);
+    return DispatchBookToAll(asset, book, meta);
   }
-  DispatchBookToAll(asset, book, meta);  // several subscribers, a wildcard one, or none that can be called
+  if (!PluginCallThreadRegistered()) [[unlikely]] return RegisterThenDispatchBook(asset, book, meta);
+  // The common case (one named subscriber that can be called, no wildcard):
+  // one call, no loop, and no dispatch_depth_: nothing is iterated after the
+  // call, so a subscription the plugin drops during it may be compacted at
+  // once. Few values are live across the call: a short prologue, no spills.
+  const ph_book_view view = MakeView(a, book, meta);
+  current_event_ns_ = meta.event_ns;
+  CallOnBook(*lone, view, SavePluginCall());
+  current_event_ns_ = 0;
 }
 
 [[gnu::noinline]] void PluginHost::DisableIfOverBudget(Slot& slot) {

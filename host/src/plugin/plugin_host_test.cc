@@ -1393,5 +1393,185 @@ TEST_CASE("the C++ layer maps hooks and turns exceptions into error codes") {
   CHECK(logs.Has("init: config key 'plugin.sdk2.edge' must be a decimal"));
 }
 
+// ---- the C++ SDK's zero-copy book hook (on_book_ref) ------------------------------
+
+struct RefRecord {
+  int refs = 0;   // on_book_ref calls
+  int books = 0;  // on_book calls
+  std::string market, asset_id;
+  int64_t seq = 0, resync_count = 0, ts_ms = 0, tick = 0, best_bid = 0, best_ask = 0, view_best_ask = 0;
+  size_t bids = 0, asks = 0;
+  bool stale = false;
+  bool raw_set = false;
+};
+RefRecord g_ref;
+
+void RecordRef(const sdk::BookViewRef& book) {
+  ++g_ref.refs;
+  g_ref.market = std::string(book.asset().market);
+  g_ref.asset_id = std::string(book.asset().asset_id);
+  g_ref.seq = book.seq();
+  g_ref.resync_count = book.resync_count();
+  g_ref.ts_ms = book.ts_ms();
+  g_ref.tick = book.tick_size();
+  g_ref.best_bid = book.best_bid();
+  g_ref.best_ask = book.best_ask();
+  g_ref.bids = book.bids().size();
+  g_ref.asks = book.asks().size();
+  g_ref.stale = book.stale();
+  g_ref.raw_set = book.raw() != nullptr;
+  g_ref.view_best_ask = book.view().best_ask();
+}
+
+// Overrides on_book_ref privately (the glue cannot name it) and on_book too:
+// only on_book_ref is called.
+class RefStrategy : public sdk::Strategy {
+  void init() override { host().subscribe("m", "yes"); }
+  void on_book_ref(sdk::BookViewRef book) override {
+    RecordRef(book);
+    if (book.asks().empty()) throw sdk::Error(-1005, "no asks");
+  }
+  void on_book(const sdk::BookView& /*book*/) override { ++g_ref.books; }
+};
+
+// Forwards to Strategy::on_book_ref, which builds the BookView for on_book.
+class ForwardingRefStrategy : public sdk::Strategy {
+  void init() override { host().subscribe("m", "yes"); }
+  void on_book_ref(sdk::BookViewRef book) override {
+    ++g_ref.refs;
+    Strategy::on_book_ref(book);
+  }
+  void on_book(const sdk::BookView& book) override {
+    ++g_ref.books;
+    g_ref.best_ask = book.best_ask();
+    g_ref.raw_set = book.raw != nullptr;
+  }
+};
+
+class PublicRefStrategy : public sdk::Strategy {
+ public:
+  void on_book_ref(sdk::BookViewRef /*book*/) override {}
+};
+class RefBase : public sdk::Strategy {
+  void on_book_ref(sdk::BookViewRef /*book*/) override {}
+};
+class RefDerived : public RefBase {};
+
+// The glue calls on_book directly only for strategies that keep Strategy's on_book_ref.
+static_assert(!sdk::detail::OverridesOnBookRef<SdkStrategy>());
+static_assert(!sdk::detail::OverridesOnBookRef<sdk::Strategy>());
+static_assert(sdk::detail::OverridesOnBookRef<RefStrategy>());          // private override
+static_assert(sdk::detail::OverridesOnBookRef<PublicRefStrategy>());    // public override
+static_assert(sdk::detail::OverridesOnBookRef<RefDerived>());           // inherited override
+static_assert(sdk::detail::OverridesOnBookRef<ForwardingRefStrategy>());
+
+template <class T>
+const ph_plugin_entry* RefEntry() {
+  static const ph_plugin_descriptor descriptor{sizeof(ph_plugin_descriptor), 0, "ref", "Ref", "0.0.1", nullptr, nullptr};
+  static const ph_plugin_entry entry{sizeof(ph_plugin_entry), POLYHOST_ABI_VERSION_INIT, &descriptor,
+                                     [](const ph_host* h) { return sdk::detail::Glue<T>::Create(h, &descriptor); }};
+  return &entry;
+}
+
+TEST_CASE("the C++ layer's on_book_ref receives the host's view in place, and on_book is then not called") {
+  Logs logs;
+  g_ref = {};
+  PluginHost host(Options(logs));
+  REQUIRE(host.LoadEntry("ref", RefEntry<RefStrategy>()).ok);
+  host.ActivateAll();
+  const uint32_t yes = host.InternAsset("m", "yes");
+  OrderBook book = Book({{450000, 1}, {440000, 2}}, {{470000, 3}});
+  book.set_tick_size(10000);
+  BookMeta meta;
+  meta.seq = 7;
+  meta.resync_count = 2;
+  meta.ts_ms = 1700000000123;
+  meta.stale = true;
+  host.DispatchBook(yes, book, meta);
+  CHECK(g_ref.refs == 1);
+  CHECK(g_ref.books == 0);
+  CHECK(g_ref.market == "m");
+  CHECK(g_ref.asset_id == "yes");
+  CHECK(g_ref.seq == 7);
+  CHECK(g_ref.resync_count == 2);
+  CHECK(g_ref.ts_ms == 1700000000123);
+  CHECK(g_ref.tick == 10000);
+  CHECK(g_ref.bids == 2);
+  CHECK(g_ref.asks == 1);
+  CHECK(g_ref.best_bid == 450000);
+  CHECK(g_ref.best_ask == 470000);
+  CHECK(g_ref.view_best_ask == 470000);
+  CHECK(g_ref.stale);
+  CHECK(g_ref.raw_set);
+
+  // An exception out of on_book_ref is an error code, as out of on_book.
+  OrderBook no_asks = Book({{450000, 1}}, {});
+  host.DispatchBook(yes, no_asks, {});
+  CHECK(g_ref.refs == 2);
+  CHECK(g_ref.best_ask == 0);
+  CHECK(host.ListPlugins()[0].failure == "on_book returned PH_ERR_PLUGIN (-1005)");
+  CHECK(logs.Has("error ref: on_book: no asks"));
+}
+
+TEST_CASE("the C++ layer's Strategy::on_book_ref makes the BookView and calls on_book") {
+  Logs logs;
+  g_ref = {};
+  PluginHost host(Options(logs));
+  REQUIRE(host.LoadEntry("ref", RefEntry<ForwardingRefStrategy>()).ok);
+  host.ActivateAll();
+  const uint32_t yes = host.InternAsset("m", "yes");
+  OrderBook book = Book({{450000, 1}}, {{470000, 3}});
+  host.DispatchBook(yes, book, {});
+  CHECK(g_ref.refs == 1);
+  CHECK(g_ref.books == 1);
+  CHECK(g_ref.best_ask == 470000);
+  CHECK(g_ref.raw_set);
+}
+
+TEST_CASE("BookViewRef reads what BookView::From copies, ids measured for an ABI 1.0 view") {
+  const ph_level bids[2] = {{450000, 3}, {440000, 4}};
+  ph_book_view v{};
+  v.struct_size = sizeof(ph_book_view);
+  v.flags = 0;
+  v.asset = {"mkt", "token"};
+  v.seq = 9;
+  v.resync_count = 1;
+  v.ts_ms = 55;
+  v.tick_size = 1000;
+  v.bids = bids;
+  v.bid_count = 2;
+  v.asks = nullptr;
+  v.ask_count = 0;
+  v.market_len = 3;
+  v.asset_id_len = 5;
+  const sdk::BookViewRef r(v);
+  const sdk::BookView b = sdk::BookView::From(v);
+  CHECK(r.asset() == b.asset);
+  CHECK(r.asset().market == "mkt");
+  CHECK(r.bids().data() == b.bids.data());
+  CHECK(r.bids().size() == 2);
+  CHECK(r.asks().empty());
+  CHECK(r.best_bid() == 450000);
+  CHECK(r.best_ask() == 0);
+  CHECK_FALSE(r.empty());
+  CHECK_FALSE(r.stale());
+  CHECK(r.seq() == b.seq);
+  CHECK(r.resync_count() == b.resync_count);
+  CHECK(r.ts_ms() == b.ts_ms);
+  CHECK(r.tick_size() == b.tick_size);
+  CHECK(r.raw() == &v);
+  CHECK(r.view().raw == &v);
+  CHECK(r.view().bids.size() == 2);
+
+  // A 1.0 host's view ends before the lengths: the ids are measured.
+  v.struct_size = offsetof(ph_book_view, market_len);
+  v.market_len = 99;  // beyond struct_size: never read
+  CHECK(r.asset().market == "mkt");
+  CHECK(r.asset().asset_id == "token");
+  v.bids = nullptr;  // a NULL array is empty whatever its count says
+  CHECK(r.bids().empty());
+  CHECK(r.empty());
+}
+
 }  // namespace
 }  // namespace polyhost

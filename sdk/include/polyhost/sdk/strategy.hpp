@@ -43,6 +43,13 @@ class Strategy {
 
   // Market data for subscribed assets.
   virtual void on_book(const BookView& /*book*/) {}
+  // The zero-copy alternative to on_book(const BookView&): the same updates
+  // through a handle on the host's view, without copying it into a BookView
+  // first (docs/plugin-guide.md, "Zero-copy books"). Override one of the two.
+  // This default makes the BookView and calls on_book(const BookView&); a
+  // strategy that does not override on_book_ref pays nothing for it (the SDK
+  // glue sees that at compile time and calls on_book directly).
+  virtual void on_book_ref(BookViewRef book) { on_book(book.view()); }
   virtual void on_trade(const Trade& /*trade*/) {}
   virtual void on_status(const StatusEvent& /*event*/) {}
 

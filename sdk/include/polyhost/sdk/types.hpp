@@ -1,6 +1,6 @@
 // polyhost C++ SDK: value types over the C ABI (header-only, C++20).
 //
-// Views (BookView, Trade, OrderUpdate, Fill, StatusEvent) borrow the host's
+// Views (BookView, BookViewRef, Trade, OrderUpdate, Fill, StatusEvent) borrow the host's
 // memory: like the C structs they wrap, they are valid only during the callback
 // that received them. Plan and Leg own their strings and are copied by the host
 // at submit time.
@@ -82,6 +82,22 @@ namespace detail {
 inline AssetRef MeasureAsset(const ph_asset_ref& a) noexcept {
   return {Str(a.market), Str(a.asset_id)};
 }
+
+// One side of a view as a span: a NULL array is empty whatever its count says.
+// The count comes in by value, read whether or not it is used, so the choice
+// is a conditional move rather than a branch around the load.
+inline std::span<const Level> Levels(const ph_level* levels, uint32_t count) noexcept {
+  return {levels, levels != nullptr ? count : 0u};
+}
+
+// The view's ids: with the lengths of an ABI 1.1 host, measured otherwise.
+inline AssetRef AssetOf(const ph_book_view& v) noexcept {
+  constexpr uint32_t kLengthsEnd = offsetof(ph_book_view, asset_id_len) + sizeof(v.asset_id_len);
+  const bool lengths = v.struct_size >= kLengthsEnd && v.market_len != 0 && v.asset_id_len != 0;
+  return lengths ? AssetRef{std::string_view(v.asset.market, v.market_len),
+                            std::string_view(v.asset.asset_id, v.asset_id_len)}
+                 : MeasureAsset(v.asset);
+}
 }  // namespace detail
 
 // A read-only, zero-copy book: valid only during the callback.
@@ -108,14 +124,10 @@ struct BookView {
     // arrays (a NULL array has count 0), and the id lengths of an ABI 1.1
     // host instead of strlen; measuring the ids for an older host is out of
     // line so the common path keeps few values live (docs/performance.md).
-    constexpr uint32_t kLengthsEnd = offsetof(ph_book_view, asset_id_len) + sizeof(v.asset_id_len);
-    const bool lengths = v.struct_size >= kLengthsEnd && v.market_len != 0 && v.asset_id_len != 0;
     return BookView{
-        lengths ? AssetRef{std::string_view(v.asset.market, v.market_len),
-                           std::string_view(v.asset.asset_id, v.asset_id_len)}
-                : detail::MeasureAsset(v.asset),
-        std::span<const Level>(v.bids, v.bids != nullptr ? v.bid_count : 0u),
-        std::span<const Level>(v.asks, v.asks != nullptr ? v.ask_count : 0u),
+        detail::AssetOf(v),
+        detail::Levels(v.bids, v.bid_count),
+        detail::Levels(v.asks, v.ask_count),
         v.seq,
         v.resync_count,
         v.ts_ms,
@@ -123,6 +135,39 @@ struct BookView {
         (v.flags & PH_BOOK_FLAG_STALE) != 0,
         &v};
   }
+};
+
+// A zero-copy book: a handle on the host's ph_book_view, read through
+// accessors. What Strategy::on_book_ref receives: BookView copies the view
+// into its data members (112 bytes) on every update, this reads the host's
+// view in place (docs/plugin-guide.md, "Zero-copy books"). Valid only during
+// the callback, like BookView; copying the handle is free but does not make it
+// live longer. view() makes the BookView where one is wanted (to keep in a
+// container during the callback, or for code written for BookView).
+class BookViewRef {
+ public:
+  explicit BookViewRef(const ph_book_view& v) noexcept : v_(&v) {}
+
+  AssetRef asset() const noexcept { return detail::AssetOf(*v_); }
+  std::span<const Level> bids() const noexcept { return detail::Levels(v_->bids, v_->bid_count); }  // best first
+  std::span<const Level> asks() const noexcept { return detail::Levels(v_->asks, v_->ask_count); }  // best first
+  int64_t seq() const noexcept { return v_->seq; }
+  int64_t resync_count() const noexcept { return v_->resync_count; }
+  int64_t ts_ms() const noexcept { return v_->ts_ms; }
+  int64_t tick_size() const noexcept { return v_->tick_size; }  // micro-units; 0 = unknown
+  bool stale() const noexcept { return (v_->flags & PH_BOOK_FLAG_STALE) != 0; }
+  const ph_book_view* raw() const noexcept { return v_; }
+
+  // 0 when that side is empty (the venue's convention).
+  int64_t best_bid() const noexcept { return bids().empty() ? 0 : v_->bids[0].price; }
+  int64_t best_ask() const noexcept { return asks().empty() ? 0 : v_->asks[0].price; }
+  bool empty() const noexcept { return bids().empty() && asks().empty(); }
+
+  // The same book as a BookView (a copy of the fields; the levels are not copied).
+  BookView view() const noexcept { return BookView::From(*v_); }
+
+ private:
+  const ph_book_view* v_;
 };
 
 struct Trade {
