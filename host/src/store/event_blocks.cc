@@ -133,14 +133,15 @@ bool DecodeEventBlock(const BlockBase& base, std::string_view text, std::vector<
         return Fail(error, where + ": " + kNames[i] + " must be an integer");
       }
     }
-    BlockEvent e;
+    BlockEvent e{};
     // Offsets of a block someone else wrote may not add up: wrap, do not trap.
     auto add = [](int64_t a, int64_t b) {
       return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
     };
     e.id = add(base.id, fixed[0]);
     e.line = add(base.line, fixed[1]);
-    e.item = fixed[2];
+    if (fixed[2] < 0 || fixed[2] > static_cast<int64_t>(UINT32_MAX)) return Fail(error, where + ": item out of range");
+    e.item = static_cast<uint32_t>(fixed[2]);
     e.ts_ms = add(base.ts_ms, fixed[3]);
     e.recv_ts_ms = add(base.recv_ts_ms, fixed[4]);
     e.seq = add(base.seq, fixed[5]);

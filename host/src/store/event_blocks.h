@@ -31,19 +31,10 @@
 
 namespace polyhost {
 
-// One event of a block, decoded.
-struct BlockEvent {
+// One event of a block, decoded: the row as the writer had it (asset_key is not
+// stored, and is 0) and its id.
+struct BlockEvent : EventRow {
   int64_t id = 0;
-  int64_t line = 0;
-  int64_t item = 0;
-  int64_t ts_ms = 0;
-  int64_t recv_ts_ms = 0;
-  int64_t seq = 0;
-  EventKind kind = EventKind::kLevel;
-  Side side = Side::kBid;  // kLevel only
-  int64_t price = 0;       // kLevel: level price; kTick: new tick size
-  int64_t size = 0;        // kLevel only
-  std::string levels_json;  // kBook only
 };
 
 // What a block's offsets count from (orderbook_event_blocks.first_id,

@@ -130,6 +130,7 @@ TEST_CASE("event_blocks: malformed blocks are refused with the reason", "[store]
       {"[[1,2,3,4,5,6,3]]", "(tick) needs price"},
       {"[[1,2,3,4,5,6,1,null,null,null,\"x\"]]", "(book) needs a levels object"},
       {"[[1,2,3,4,5,6,9]]", "unknown kind 9"},
+      {"[[1,2,-3,4,5,6,2,0,1,1]]", "item out of range"},
       {"[[1,2,3,4,5,6,2,0,1,1],[1,2,3,4,5,6,2,0,1,18446744073709551615]]", "event 1: size must be an integer"},
   };
   for (const auto& [text, reason] : cases) {
