@@ -51,7 +51,12 @@ struct MidPoint {
 std::map<int64_t, std::vector<MidPoint>> MidHistory(DbReader& db, const std::set<int64_t>& outcomes) {
   std::map<int64_t, std::vector<MidPoint>> out;
   std::map<int64_t, std::pair<std::map<int64_t, int64_t>, std::map<int64_t, int64_t>>> books;
-  db.Query("SELECT outcome_id, ts_ms, kind, side, price, size, levels_json FROM orderbook_events ORDER BY id",
+  if (outcomes.empty()) return out;
+  // Only the outcomes asked for (on SQLite the events view then reads only their blocks).
+  std::string in;
+  for (int64_t id : outcomes) in += (in.empty() ? "" : ",") + std::to_string(id);
+  db.Query("SELECT outcome_id, ts_ms, kind, side, price, size, levels_json FROM orderbook_events"
+           " WHERE outcome_id IN (" + in + ") ORDER BY id",
            [&](const DbRow& st) {
              const int64_t oid = st.Int(0);
              if (!outcomes.contains(oid)) return;
