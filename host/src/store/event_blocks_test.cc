@@ -32,7 +32,7 @@ TEST_CASE("event_blocks: every kind round-trips through the text form", "[store]
   tick.price = 1000;
   const EventRow bid = Level(3, 0, Side::kBid, 500000, 200000000);
   const EventRow ask = Level(3, 1, Side::kAsk, 999999, 0);
-  const EventRow big = Level(INT64_MAX / 2, 4000000000u, Side::kAsk, INT64_MAX, INT64_MAX);
+  const EventRow big = Level(INT64_MAX / 20, 4000000000u, Side::kAsk, INT64_MAX, INT64_MAX);
 
   BlockText block;
   const BlockBase base = BlockBaseOf(11, book);
