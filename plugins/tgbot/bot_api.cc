@@ -26,14 +26,25 @@ int64_t LoadLastUpdateId(const std::string& path) {
   json::value v = json::parse(ss.str(), ec);
   const json::object* o = ec ? nullptr : v.if_object();
   const json::value* id = o != nullptr ? o->if_contains("last_update_id") : nullptr;
-  if (id == nullptr || !id->is_int64()) {
-    throw std::runtime_error(path + ": expected {\"last_update_id\": <integer>}");
+  if (id == nullptr || !id->is_int64() || !IsUpdateId(id->as_int64())) {
+    throw std::runtime_error(path + ": expected {\"last_update_id\": <integer from 0 to " +
+                             std::to_string(kMaxUpdateId) + ">}");
   }
   return id->as_int64();
 }
 
 BotPoller::BotPoller(PollerOptions options, HttpPort& http, Handler handler, Log log)
     : options_(std::move(options)), http_(http), handler_(std::move(handler)), log_(std::move(log)) {
+  // Bounds keep every seconds-to-milliseconds product and backoff doubling in int64.
+  auto check = [](std::string_view key, int64_t v, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi) {
+      throw std::runtime_error(std::string(key) + " = " + std::to_string(v) + " is out of range [" +
+                               std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+  };
+  check("poll_timeout_s", options_.poll_timeout_s, 0, kMaxPollTimeoutS);
+  check("backoff_min_ms", options_.backoff_min_ms, 0, kMaxBackoffMs);
+  check("backoff_max_ms", options_.backoff_max_ms, options_.backoff_min_ms, kMaxBackoffMs);
   last_update_id_ = LoadLastUpdateId(options_.state_file);
 }
 
@@ -125,7 +136,7 @@ PollerExit BotPoller::Run() {
       if (!ec && v.is_object()) {
         if (auto* p = v.as_object().if_contains("parameters"); p != nullptr && p->is_object()) {
           if (auto* ra = p->as_object().if_contains("retry_after"); ra != nullptr && ra->is_int64()) {
-            retry_s = ra->as_int64();
+            retry_s = std::min<int64_t>(ra->as_int64(), kMaxRetryAfterS);
           }
         }
       }
@@ -152,7 +163,12 @@ PollerExit BotPoller::Run() {
       std::optional<int64_t> id;
       std::optional<Reply> reply = handler_(text, &id);
       if (reply && reply->chat_id && !reply->text.empty()) Send(*reply->chat_id, reply->text);
-      if (id && *id > last_update_id_.load()) SaveState(*id);
+      if (id && !IsUpdateId(*id)) {
+        log_(kWarn, "ignored update_id " + std::to_string(*id) + " (not an integer from 0 to " +
+                        std::to_string(kMaxUpdateId) + ")");
+      } else if (id && *id > last_update_id_.load()) {
+        SaveState(*id);
+      }
       if (stop_.load()) break;
     }
   }

@@ -31,6 +31,16 @@ class HttpPort {
   virtual HttpResult PostJson(const std::string& url, const std::string& body, int64_t timeout_ms) = 0;
 };
 
+// Limits on what the Bot API and the config may hand us; past them a product in
+// milliseconds or an `offset = last + 1` would leave int64.
+inline constexpr int64_t kMaxPollTimeoutS = 3600;
+inline constexpr int64_t kMaxBackoffMs = 3'600'000;
+inline constexpr int64_t kMaxRetryAfterS = 3600;  // a longer 429 retry_after is waited in 1 h steps
+inline constexpr int64_t kMaxUpdateId = (int64_t{1} << 53) - 1;  // Telegram: ids fit in a double
+
+inline bool IsUpdateId(int64_t id) { return id >= 0 && id <= kMaxUpdateId; }
+
+// Checked by BotPoller's constructor (std::runtime_error naming the key).
 struct PollerOptions {
   std::string base_url = "https://api.telegram.org";
   std::string token;

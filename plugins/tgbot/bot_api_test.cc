@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <unistd.h>
 
 namespace {
@@ -40,18 +41,24 @@ std::string Updates(std::initializer_list<std::pair<int64_t, std::string>> items
   return s + "]}";
 }
 
+tgbot::PollerOptions TestOptions() {
+  tgbot::PollerOptions o;
+  o.base_url = "http://127.0.0.1:1/";
+  o.token = "123:SECRET";
+  o.poll_timeout_s = 1;
+  o.backoff_min_ms = 1;
+  o.backoff_max_ms = 4;
+  return o;
+}
+
 struct Rig {
   Script http;
   std::vector<std::string> logs;
+  std::function<void(const std::string&)> on_log;
   std::string state;
   std::unique_ptr<tgbot::BotPoller> poller;
   explicit Rig(std::string state_file = {}) : state(std::move(state_file)) {
-    tgbot::PollerOptions o;
-    o.base_url = "http://127.0.0.1:1/";
-    o.token = "123:SECRET";
-    o.poll_timeout_s = 1;
-    o.backoff_min_ms = 1;
-    o.backoff_max_ms = 4;
+    tgbot::PollerOptions o = TestOptions();
     o.state_file = state;
     poller = std::make_unique<tgbot::BotPoller>(
         o, http,
@@ -60,7 +67,10 @@ struct Rig {
           *id = std::stoll(std::string(u.substr(at + 12)));
           return tgbot::Reply{42, "echo"};
         },
-        [this](int, const std::string& l) { logs.push_back(l); });
+        [this](int, const std::string& l) {
+          logs.push_back(l);
+          if (on_log) on_log(l);
+        });
     http.poller = poller.get();
   }
   std::vector<std::string> Bodies(const std::string& method) const {
@@ -136,4 +146,60 @@ TEST_CASE("poller: a refused token stops polling with a clear error") {
   CHECK(r.Bodies("/getUpdates").size() == 1);
   CHECK(r.logs.back().find("refused the token (HTTP 401)") != std::string::npos);
   for (const std::string& l : r.logs) CHECK(l.find("SECRET") == std::string::npos);
+}
+
+TEST_CASE("poller: an update id past 2^53-1 is ignored, so the next offset stays in int64") {
+  Rig r;
+  r.http.answers = {{200, Updates({{5, "/a"}, {9'223'372'036'854'775'807, "/b"}}), ""}};
+  CHECK(r.poller->Run() == tgbot::PollerExit::kStopped);
+  CHECK(r.poller->last_update_id() == 5);
+  auto polls = r.Bodies("/getUpdates");
+  REQUIRE(polls.size() == 2);
+  CHECK(polls[1].find("\"offset\":6") != std::string::npos);
+  bool warned = false;
+  for (const std::string& l : r.logs) warned |= l.find("ignored update_id 9223372036854775807") != std::string::npos;
+  CHECK(warned);
+}
+
+TEST_CASE("poller: a state file holding an impossible update id is refused, naming the file") {
+  const std::string state = TempPath("tgbot_state_bad_");
+  std::ofstream(state) << R"({"last_update_id":9223372036854775807})";
+  CHECK_THROWS_WITH(tgbot::LoadLastUpdateId(state), Catch::Contains(state) && Catch::Contains("from 0 to"));
+  std::ofstream(state) << R"({"last_update_id":-5})";
+  CHECK_THROWS_WITH(tgbot::LoadLastUpdateId(state), Catch::Contains(state));
+  std::filesystem::remove(state);
+}
+
+TEST_CASE("poller: options out of range are refused, naming the key") {
+  Script http;
+  auto make = [&](tgbot::PollerOptions o) {
+    tgbot::BotPoller p(o, http, [](std::string_view, std::optional<int64_t>*) { return std::nullopt; },
+                       [](int, const std::string&) {});
+  };
+  tgbot::PollerOptions o = TestOptions();
+  o.poll_timeout_s = 9'223'372'036'854'775;
+  CHECK_THROWS_WITH(make(o), Catch::Contains("poll_timeout_s") && Catch::Contains("out of range"));
+  o = TestOptions();
+  o.backoff_min_ms = -1;
+  CHECK_THROWS_WITH(make(o), Catch::Contains("backoff_min_ms"));
+  o = TestOptions();
+  o.backoff_max_ms = tgbot::kMaxBackoffMs + 1;
+  CHECK_THROWS_WITH(make(o), Catch::Contains("backoff_max_ms"));
+  o = TestOptions();
+  o.backoff_min_ms = 10;
+  o.backoff_max_ms = 5;  // below the minimum
+  CHECK_THROWS_WITH(make(o), Catch::Contains("backoff_max_ms"));
+  CHECK_NOTHROW(make(TestOptions()));
+}
+
+TEST_CASE("poller: a huge 429 retry_after is capped at an hour") {
+  Rig r;
+  r.http.answers = {{429, R"({"ok":false,"parameters":{"retry_after":9000000000000000000}})", ""}};
+  r.on_log = [&](const std::string& l) {
+    if (l.find("rate limit") != std::string::npos) r.poller->Stop();  // do not actually wait
+  };
+  CHECK(r.poller->Run() == tgbot::PollerExit::kStopped);
+  bool capped = false;
+  for (const std::string& l : r.logs) capped |= l.find("waiting 3600 s") != std::string::npos;
+  CHECK(capped);
 }

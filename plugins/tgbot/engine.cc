@@ -148,8 +148,12 @@ std::optional<Reply> CommandEngine::HandleUpdate(std::string_view update_json, s
   }
   // Telegram stamps each message (seconds): the confirmation window is measured
   // between the user's own messages, not between our reads of them.
+  // A date past year 9999 is not Telegram's: use our clock rather than let
+  // seconds-to-milliseconds overflow (the fuzzer sent 1.7e16).
+  constexpr int64_t kLastPlausibleDateS = 253'402'300'799;  // 9999-12-31T23:59:59Z
   const int64_t date_s = Int(m, "date");
-  const int64_t now_ms = date_s > 0 ? date_s * 1000 : (clock_ ? clock_() : 0);
+  const int64_t now_ms =
+      date_s > 0 && date_s <= kLastPlausibleDateS ? date_s * 1000 : (clock_ ? clock_() : 0);
   return Reply{chat, HandleCommand(chat, text, now_ms, who)};
 }
 

@@ -193,6 +193,22 @@ TEST_CASE("cancel-all needs the code within 30 s, once") {
   CHECK(b.Say("/confirm 4821", 401) == "Cancel-all refused: no live host");
 }
 
+TEST_CASE("a message date past year 9999 is not trusted: the window uses the clock") {
+  // Fuzz regression (fuzz/regressions/tgbot_updates/date_seconds_overflow.json):
+  // date * 1000 overflowed int64; both steps then got the same wrapped time.
+  Bot b;
+  const int64_t absurd = 17'630'000'003'000'000;
+  b.Say("/cancelall", absurd);
+  b.now += 31'000;  // past the 30 s window by our clock
+  CHECK(b.Say("/confirm 4821", absurd) == "Code expired; nothing cancelled. Send /cancelall again.");
+  b.Say("/cancelall", absurd);
+  b.now += 29'000;
+  CHECK(b.Say("/confirm 4821", absurd) == "Cancel-all requested.");
+  // The last second of year 9999 is still a date.
+  b.Say("/cancelall", 253'402'300'799 - 40);
+  CHECK(b.Say("/confirm 4821", 253'402'300'799) == "Code expired; nothing cancelled. Send /cancelall again.");
+}
+
 TEST_CASE("long replies are cut at a line under the limit") {
   FakeControl control;
   tgbot::EngineOptions o;

@@ -23,6 +23,8 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "alerts.h"
@@ -135,7 +137,11 @@ std::set<int64_t> ParseChatIds(const std::string& text) {
       size_t end = i + 1;
       while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
       if (end == i + 1 && text[i] == '-') throw sdk::Error(PH_ERR_CONFIG, "allowed_chat_ids: '-' without digits");
-      out.insert(std::stoll(text.substr(i, end - i)));
+      try {
+        out.insert(std::stoll(text.substr(i, end - i)));
+      } catch (const std::out_of_range&) {
+        throw sdk::Error(PH_ERR_CONFIG, "allowed_chat_ids: " + text.substr(i, end - i) + " is not a 64-bit chat id");
+      }
       i = end;
     } else if (text[i] == '[' || text[i] == ']' || text[i] == ',' || text[i] == '"' || std::isspace(text[i])) {
       ++i;
@@ -144,6 +150,17 @@ std::set<int64_t> ParseChatIds(const std::string& text) {
     }
   }
   return out;
+}
+
+// A whole number of seconds in [0, 1 week]; bounded so "* 1000" stays in int64.
+int64_t SecondsKey(const sdk::Host& h, const char* key, int64_t fallback) {
+  constexpr int64_t kWeekS = 7 * 24 * 3600;
+  const int64_t v = h.find_int(key).value_or(fallback);
+  if (v < 0 || v > kWeekS) {
+    throw sdk::Error(PH_ERR_CONFIG, std::string("config key 'plugin.tgbot.") + key + "' = " + std::to_string(v) +
+                                        " is out of range [0, " + std::to_string(kWeekS) + "]");
+  }
+  return v;
 }
 
 class TgBot final : public sdk::Strategy {
@@ -183,8 +200,8 @@ class TgBot final : public sdk::Strategy {
       po.backoff_max_ms = h.find_int("backoff_max_ms").value_or(po.backoff_max_ms);
       po.state_file = h.config_string("state_file", "");
       if (po.state_file.empty()) h.warn("no state_file: a restart answers unconfirmed updates again");
-      alert_interval_ms_ = h.find_int("alert_interval_s").value_or(10) * 1000;
-      alert_cooldown_ms_ = h.find_int("alert_cooldown_s").value_or(60) * 1000;
+      alert_interval_ms_ = SecondsKey(h, "alert_interval_s", 10) * 1000;
+      alert_cooldown_ms_ = SecondsKey(h, "alert_cooldown_s", 60) * 1000;
       try {
         poller_ = std::make_unique<tgbot::BotPoller>(
             po, *http_,
