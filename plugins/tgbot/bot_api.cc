@@ -13,10 +13,6 @@ namespace tgbot {
 
 namespace json = boost::json;
 
-namespace {
-constexpr int kDebug = 0, kInfo = 1, kWarn = 2, kError = 3;
-}
-
 int64_t LoadLastUpdateId(const std::string& path) {
   if (path.empty() || !std::filesystem::exists(path)) return -1;
   std::ifstream in(path);
@@ -70,13 +66,13 @@ void BotPoller::SaveState(int64_t id) {
     std::ofstream out(tmp, std::ios::trunc);
     out << "{\"last_update_id\":" << id << "}\n";
     if (!out) {
-      log_(kWarn, "cannot write " + tmp + "; a restart may answer update " + std::to_string(id) + " again");
+      log_(kLogWarn, "cannot write " + tmp + "; a restart may answer update " + std::to_string(id) + " again");
       return;
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, options_.state_file, ec);
-  if (ec) log_(kWarn, "cannot replace " + options_.state_file + ": " + ec.message());
+  if (ec) log_(kLogWarn, "cannot replace " + options_.state_file + ": " + ec.message());
 }
 
 bool BotPoller::Sleep(int64_t ms) {
@@ -99,7 +95,7 @@ bool BotPoller::Send(int64_t chat_id, std::string_view text) {
   body["text"] = text;
   HttpResult r = http_.PostJson(Url("sendMessage"), json::serialize(body), 10'000);
   if (r.status == 200) return true;
-  log_(kWarn, "sendMessage to chat " + std::to_string(chat_id) + " failed: " +
+  log_(kLogWarn, "sendMessage to chat " + std::to_string(chat_id) + " failed: " +
                   (r.status == 0 ? Scrub(r.error) : "HTTP " + std::to_string(r.status)));
   return false;
 }
@@ -108,10 +104,10 @@ PollerExit BotPoller::Run() {
   int64_t backoff = 0;
   auto fail = [&](const std::string& why) {
     backoff = backoff == 0 ? options_.backoff_min_ms : std::min(backoff * 2, options_.backoff_max_ms);
-    log_(kWarn, "getUpdates failed (" + why + "); retrying in " + std::to_string(backoff) + " ms");
+    log_(kLogWarn, "getUpdates failed (" + why + "); retrying in " + std::to_string(backoff) + " ms");
     return Sleep(backoff);
   };
-  log_(kInfo, "polling the Bot API from update " + std::to_string(last_update_id_.load() + 1));
+  log_(kLogInfo, "polling the Bot API from update " + std::to_string(last_update_id_.load() + 1));
   while (!stop_.load()) {
     json::object body;
     if (last_update_id_.load() >= 0) body["offset"] = last_update_id_.load() + 1;  // confirms everything before
@@ -121,7 +117,7 @@ PollerExit BotPoller::Run() {
     if (stop_.load()) break;
     if (r.status == 401 || r.status == 404) {
       // Telegram answers 401 (or 404 for a malformed one) to a bad token.
-      log_(kError, "the Bot API refused the token (HTTP " + std::to_string(r.status) +
+      log_(kLogError, "the Bot API refused the token (HTTP " + std::to_string(r.status) +
                        "); polling stopped: check [plugin.tgbot] token");
       return PollerExit::kUnauthorized;
     }
@@ -140,7 +136,7 @@ PollerExit BotPoller::Run() {
           }
         }
       }
-      log_(kWarn, "Bot API rate limit; waiting " + std::to_string(std::max<int64_t>(retry_s, 1)) + " s");
+      log_(kLogWarn, "Bot API rate limit; waiting " + std::to_string(std::max<int64_t>(retry_s, 1)) + " s");
       if (!Sleep(std::max<int64_t>(retry_s, 1) * 1000)) break;
       continue;
     }
@@ -164,7 +160,7 @@ PollerExit BotPoller::Run() {
       std::optional<Reply> reply = handler_(text, &id);
       if (reply && reply->chat_id && !reply->text.empty()) Send(*reply->chat_id, reply->text);
       if (id && !IsUpdateId(*id)) {
-        log_(kWarn, "ignored update_id " + std::to_string(*id) + " (not an integer from 0 to " +
+        log_(kLogWarn, "ignored update_id " + std::to_string(*id) + " (not an integer from 0 to " +
                         std::to_string(kMaxUpdateId) + ")");
       } else if (id && *id > last_update_id_.load()) {
         SaveState(*id);
@@ -172,7 +168,7 @@ PollerExit BotPoller::Run() {
       if (stop_.load()) break;
     }
   }
-  log_(kInfo, "polling stopped at update " + std::to_string(last_update_id_.load()));
+  log_(kLogInfo, "polling stopped at update " + std::to_string(last_update_id_.load()));
   return PollerExit::kStopped;
 }
 

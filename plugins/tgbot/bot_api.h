@@ -56,7 +56,7 @@ enum class PollerExit { kStopped, kUnauthorized };
 class BotPoller {
  public:
   using Handler = std::function<std::optional<Reply>(std::string_view update_json, std::optional<int64_t>* id)>;
-  using Log = std::function<void(int level, const std::string& line)>;  // 0 debug, 1 info, 2 warn, 3 error
+  using Log = std::function<void(int level, const std::string& line)>;  // kLogDebug..kLogError
 
   BotPoller(PollerOptions options, HttpPort& http, Handler handler, Log log);
 

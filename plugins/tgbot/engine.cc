@@ -15,7 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kDebug = 0, kInfo = 1, kWarn = 2;
 constexpr int64_t kOfflineChat = -1;  // key of the offline operator's pending confirmation
 
 // The string at o[key], or "" (also for null and other types).
@@ -118,7 +117,7 @@ std::optional<Reply> CommandEngine::HandleUpdate(std::string_view update_json, s
   boost::system::error_code ec;
   json::value v = json::parse(update_json, ec);
   if (ec || !v.is_object()) {
-    if (log_) log_(kWarn, "ignored an update that is not a JSON object");
+    if (log_) log_(kLogWarn, "ignored an update that is not a JSON object");
     return std::nullopt;
   }
   const json::object& u = v.as_object();
@@ -134,7 +133,7 @@ std::optional<Reply> CommandEngine::HandleUpdate(std::string_view update_json, s
   if (chat ? options_.allowed_chat_ids.count(*chat) == 0 : !options_.allow_missing_chat) {
     // Ids only: the text may be anything, including someone's secrets.
     if (log_) {
-      log_(kWarn, "ignored a message from chat " + (chat ? std::to_string(*chat) : std::string("(none)")) +
+      log_(kLogWarn, "ignored a message from chat " + (chat ? std::to_string(*chat) : std::string("(none)")) +
                       " (not in allowed_chat_ids)");
     }
     return std::nullopt;
@@ -162,7 +161,7 @@ std::string CommandEngine::HandleCommand(std::optional<int64_t> chat, std::strin
   std::vector<std::string> w = Words(text);
   if (w.empty() || w[0][0] != '/') return "Commands start with /. Send /help.";
   std::string cmd = Lower(w[0].substr(0, w[0].find('@')));  // "/status@my_bot" -> "/status"
-  if (log_) log_(kInfo, "" + std::string(who) + " sent " + cmd);
+  if (log_) log_(kLogInfo, "" + std::string(who) + " sent " + cmd);
   auto arg = [&](size_t i) { return i < w.size() ? w[i] : std::string(); };
   if (cmd == "/help" || cmd == "/start") return Help();
   if (cmd == "/status") return Fit(Status());

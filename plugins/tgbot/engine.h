@@ -14,6 +14,9 @@
 
 namespace tgbot {
 
+// Levels of the Log callbacks below (the host's log levels, debug to error).
+inline constexpr int kLogDebug = 0, kLogInfo = 1, kLogWarn = 2, kLogError = 3;
+
 // What the engine asks of the host (polyhost.control/1 in the plugin, a fake
 // in tests). rc is a ph_result (0 = ok).
 struct Answer {
@@ -53,7 +56,7 @@ class CommandEngine {
  public:
   using Clock = std::function<int64_t()>;                    // ms since epoch
   using CodeSource = std::function<std::string()>;           // confirmation codes
-  using Log = std::function<void(int level, const std::string& line)>;  // 0 debug, 1 info, 2 warn
+  using Log = std::function<void(int level, const std::string& line)>;  // kLogDebug..kLogError
 
   CommandEngine(EngineOptions options, ControlPort& control, Clock clock, CodeSource codes, Log log);
 

@@ -40,9 +40,9 @@ namespace json = boost::json;
 
 void LogAt(const sdk::Host& host, int level, const std::string& line) {
   switch (level) {
-    case 0: host.debug(line); break;
-    case 1: host.info(line); break;
-    case 2: host.warn(line); break;
+    case tgbot::kLogDebug: host.debug(line); break;
+    case tgbot::kLogInfo: host.info(line); break;
+    case tgbot::kLogWarn: host.warn(line); break;
     default: host.error(line); break;
   }
 }
