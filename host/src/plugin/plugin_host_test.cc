@@ -1475,13 +1475,24 @@ const ph_plugin_entry* RefEntry() {
   return &entry;
 }
 
-TEST_CASE("the C++ layer's on_book_ref receives the host's view in place, and on_book is then not called") {
+// A host running one SDK strategy T as "ref", subscribed to asset "yes" of market "m".
+template <class T>
+struct RefRig {
   Logs logs;
-  g_ref = {};
-  PluginHost host(Options(logs));
-  REQUIRE(host.LoadEntry("ref", RefEntry<RefStrategy>()).ok);
-  host.ActivateAll();
-  const uint32_t yes = host.InternAsset("m", "yes");
+  PluginHost host{Options(logs)};
+  uint32_t yes = 0;
+  RefRig() {
+    g_ref = {};
+    REQUIRE(host.LoadEntry("ref", RefEntry<T>()).ok);
+    host.ActivateAll();
+    yes = host.InternAsset("m", "yes");
+  }
+};
+
+TEST_CASE("the C++ layer's on_book_ref receives the host's view in place, and on_book is then not called") {
+  RefRig<RefStrategy> rig;
+  PluginHost& host = rig.host;
+  const uint32_t yes = rig.yes;
   OrderBook book = Book({{450000, 1}, {440000, 2}}, {{470000, 3}});
   book.set_tick_size(10000);
   BookMeta meta;
@@ -1512,18 +1523,13 @@ TEST_CASE("the C++ layer's on_book_ref receives the host's view in place, and on
   CHECK(g_ref.refs == 2);
   CHECK(g_ref.best_ask == 0);
   CHECK(host.ListPlugins()[0].failure == "on_book returned PH_ERR_PLUGIN (-1005)");
-  CHECK(logs.Has("error ref: on_book: no asks"));
+  CHECK(rig.logs.Has("error ref: on_book: no asks"));
 }
 
 TEST_CASE("the C++ layer's Strategy::on_book_ref makes the BookView and calls on_book") {
-  Logs logs;
-  g_ref = {};
-  PluginHost host(Options(logs));
-  REQUIRE(host.LoadEntry("ref", RefEntry<ForwardingRefStrategy>()).ok);
-  host.ActivateAll();
-  const uint32_t yes = host.InternAsset("m", "yes");
+  RefRig<ForwardingRefStrategy> rig;
   OrderBook book = Book({{450000, 1}}, {{470000, 3}});
-  host.DispatchBook(yes, book, {});
+  rig.host.DispatchBook(rig.yes, book, {});
   CHECK(g_ref.refs == 1);
   CHECK(g_ref.books == 1);
   CHECK(g_ref.best_ask == 470000);
